@@ -1,0 +1,54 @@
+# One command per habit; `make help` lists them. The README's two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: help setup samples demo lint format unit test pytest tools validate build bench clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP) ## create .venv with HealthChat and its dev tools
+
+samples: setup ## generate the sample documents into samples/
+	$(BIN)/python scripts/make_samples.py samples
+
+demo: samples ## set up and run the sample documents through the embedded pipeline
+	$(BIN)/healthchat process samples/
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+pytest: setup tools ## the test suites (unit, contract, statemachine, e2e)
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -q
+
+unit: setup ## the fast unit tests only
+	$(BIN)/pytest -q tests/unit
+
+tools: ## SAM CLI, cfn-lint, checkov, asl-validator in isolated environments under .tools/
+	bash scripts/setup_tools.sh
+
+validate: tools ## sam validate --lint, cfn-lint (serverless rules), checkov, asl-validator, sam build
+	bash scripts/validate.sh
+
+build: validate ## alias: sam build runs as the last step of validate
+
+test: lint pytest validate ## everything CI runs: lint, types, tests, template checks and sam build
+
+clean: ## remove build outputs (keeps .venv and .tools)
+	rm -rf .aws-sam samples .pytest_cache .mypy_cache .ruff_cache

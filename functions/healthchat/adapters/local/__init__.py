@@ -1,0 +1,1 @@
+"""Local adapters: folder blobs, SQLite records, tesseract OCR and the local engines."""

@@ -1,0 +1,148 @@
+"""Extractive summary: abnormal labs (built only from extracted values), then sentences picked from the text.
+
+Every sentence carries the source spans it came from; apart from the lab sentence, sentences are
+copied verbatim, so the summary cannot state a number, drug or diagnosis that is not in the source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from healthchat.domain.clinical import SectionMap
+from healthchat.domain.models import LabResult, SourceSpan, Summary, SummarySentence
+
+MAX_WORDS = 120
+MAX_LABS = 5
+_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"])")
+_BULLET_RE = re.compile(r"^(?:[-*•]\s*|\d{1,2}[.)]\s+|[A-Z][A-Za-z /&]{0,38}:\s*)")
+_MED_CHANGE_RE = re.compile(
+    r"\b(?:start(?:ed|ing)?|begin|began|initiat\w*|increas\w*|decreas\w*|reduc\w*|lower\w*|rais\w*|"
+    r"stop(?:ped)?|discontinu\w*|switch\w*|chang\w*|adjust\w*|hold|held|resume\w*|new)\b",
+    re.IGNORECASE,
+)
+_FOLLOW_UP_RE = re.compile(
+    r"\b(?:follow[- ]?up|return|recheck|re-check|repeat|schedul\w*|appointment|see (?:your|you|me)|"
+    r"come back|in \d+ (?:days?|weeks?|months?)|next visit)\b",
+    re.IGNORECASE,
+)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(begin, end) of sentences: lines split at sentence ends; list markers and headers trimmed."""
+    spans = []
+    pos = 0
+    for line in text.split("\n"):
+        parts, cursor = [], 0
+        for m in _SPLIT_RE.finditer(line):
+            parts.append((cursor, m.start()))
+            cursor = m.end()
+        parts.append((cursor, len(line)))
+        for b, e in parts:
+            seg = line[b:e]
+            lead = len(seg) - len(seg.lstrip())
+            bullet = _BULLET_RE.match(seg[lead:])
+            b2 = b + lead + (bullet.end() if bullet else 0)
+            e2 = b + len(seg.rstrip())
+            if e2 - b2 >= 3:
+                spans.append((pos + b2, pos + e2))
+        pos += len(line) + 1
+    return spans
+
+
+def _lab(item: LabResult | dict[str, Any]) -> LabResult:
+    return item if isinstance(item, LabResult) else LabResult.model_validate(item)
+
+
+def _lab_phrase(lab: LabResult) -> str:
+    value = f"{lab.value} {lab.unit}" if lab.unit and lab.unit != "%" else f"{lab.value}{lab.unit or ''}"
+    rng = lab.reference_range.text if lab.reference_range and lab.reference_range.text else None
+    detail = f"{lab.flag}; range {rng}" if rng else lab.flag
+    return f"{lab.name} {value} ({detail})"
+
+
+def _words(s: str) -> int:
+    return len(s.split())
+
+
+class ExtractiveSummarizer:
+    """Summarizer port, deterministic and offline.
+
+    Order: results outside the reference range, diagnoses/assessment, medication changes,
+    follow-up instructions; at most ``MAX_WORDS`` words.
+    """
+
+    name = "healthchat-extractive-0.1"
+
+    def summarize(
+        self, text: str, entities: Sequence[dict[str, Any]], labs: Sequence[LabResult | dict[str, Any]]
+    ) -> Summary:
+        sentences: list[SummarySentence] = []
+        budget = MAX_WORDS
+        lab_sentence = self._lab_sentence([_lab(x) for x in labs], budget)
+        if lab_sentence is not None:
+            sentences.append(lab_sentence)
+            budget -= _words(lab_sentence.text)
+        for b, e in self._picked(text, entities):
+            s = " ".join(text[b:e].split())
+            if not s.endswith((".", "!", "?")):
+                s += "."
+            if _words(s) > budget:
+                continue
+            sentences.append(SummarySentence(text=s, source_spans=[SourceSpan(begin_offset=b, end_offset=e)]))
+            budget -= _words(s)
+        return Summary(text=" ".join(s.text for s in sentences), sentences=sentences)
+
+    @staticmethod
+    def _lab_sentence(labs: list[LabResult], budget: int) -> SummarySentence | None:
+        out = [lab for lab in labs if lab.flag in ("low", "high", "abnormal")]
+        if not out:
+            return None
+        lead = "Results outside the reference range: "
+        for n in range(min(len(out), MAX_LABS), 0, -1):
+            shown = out[:n]
+            sentence = lead + ", ".join(_lab_phrase(x) for x in shown) + "."
+            if _words(sentence) <= budget:
+                spans = [SourceSpan(begin_offset=x.begin_offset, end_offset=x.end_offset) for x in shown]
+                return SummarySentence(text=sentence, source_spans=spans)
+        return None
+
+    @staticmethod
+    def _picked(text: str, entities: Sequence[dict[str, Any]]) -> list[tuple[int, int]]:
+        sections = SectionMap(text)
+        spans = split_sentences(text)
+        starts = [b for b, _ in spans]
+
+        def sentence_of(offset: int) -> int:
+            lo, hi = 0, len(starts)
+            while lo < hi:  # last sentence starting at or before offset
+                mid = (lo + hi) // 2
+                if starts[mid] <= offset:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return lo - 1
+
+        dx, meds = set(), set()
+        for e in entities:
+            traits = {t.get("Name") for t in e.get("Traits") or []}
+            i = sentence_of(int(e["BeginOffset"]))
+            if i < 0 or int(e["BeginOffset"]) >= spans[i][1]:
+                continue
+            if e.get("Category") == "MEDICAL_CONDITION" and "DIAGNOSIS" in traits and not traits & {
+                "NEGATION", "PERTAINS_TO_FAMILY", "HYPOTHETICAL"
+            }:  # fmt: skip
+                dx.add(i)
+            if e.get("Category") == "MEDICATION" and "NEGATION" not in traits:
+                meds.add(i)
+        assess = [i for i, (b, _) in enumerate(spans) if sections.at(b) == "assessment"]
+        groups = [
+            (assess or sorted(dx))[:3],
+            [i for i in sorted(meds) if _MED_CHANGE_RE.search(text[spans[i][0] : spans[i][1]])][:3],
+            [i for i, (b, e) in enumerate(spans) if _FOLLOW_UP_RE.search(text[b:e])][:2],
+        ]
+        chosen: list[int] = []
+        for group in groups:
+            chosen.extend(i for i in group if i not in chosen)
+        return [spans[i] for i in chosen]

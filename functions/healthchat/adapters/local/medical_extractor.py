@@ -1,0 +1,274 @@
+"""Local rule-based medical NER with output in Amazon Comprehend Medical's DetectEntitiesV2 shape.
+
+Lexicon lookup (token n-grams in a dict, one pass over the text) plus regexes for attributes, labs and
+PHI. It is a deterministic, dependency-free v1; a later engine (medspaCy) replaces the context rules.
+
+Allergies: a drug named in an "Allergies:" section or after "allergic to" is emitted as MEDICATION
+with a NEGATION trait (the patient is not taking it); Comprehend Medical documents no rule for this,
+and :func:`healthchat.domain.clinical.medications_from` drops NEGATION medications either way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from healthchat.adapters.local import medical_context as ctx
+from healthchat.domain.clinical import SectionMap
+from healthchat.domain.labs import LabMention, find_lab_mentions, find_lab_rows
+from healthchat.ports import EntityResult
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+_SCORES = {"GENERIC_NAME": 0.95, "BRAND_NAME": 0.9, "ABBREVIATION": 0.8, "DX_NAME": 0.85, "TEST_NAME": 0.9}
+
+
+@dataclass(frozen=True)
+class _Term:
+    category: str
+    type: str
+    trait: str | None = None  # DIAGNOSIS / SYMPTOM / SIGN for conditions
+    case_sensitive: bool = False
+    surface: str = ""
+    score: float = 0.85
+
+
+@dataclass
+class _Lexicon:
+    """Phrases keyed by their first lower-cased token; longest match wins."""
+
+    by_first: dict[str, list[tuple[tuple[str, ...], _Term]]] = field(default_factory=dict)
+
+    def add(self, phrase: str, term: _Term) -> None:
+        toks = tuple(t.lower() for t in _TOKEN_RE.findall(phrase))
+        if toks:
+            self.by_first.setdefault(toks[0], []).append((toks, term))
+
+    def finalize(self) -> None:
+        for entries in self.by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+
+def _data(name: str) -> Any:
+    return json.loads(resources.files("healthchat").joinpath("data", name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    lex = _Lexicon()
+    meds = _data("medications.json")
+    for g in meds["generic"]:
+        lex.add(g, _Term("MEDICATION", "GENERIC_NAME", score=_SCORES["GENERIC_NAME"]))
+    for b in meds["brand"]:
+        lex.add(b, _Term("MEDICATION", "BRAND_NAME", score=_SCORES["BRAND_NAME"]))
+    for a in meds["abbreviation"]:
+        lex.add(a, _Term("MEDICATION", "GENERIC_NAME", case_sensitive=True, surface=a, score=0.8))
+    terms = _data("clinical_terms.json")
+    for c in terms["conditions"]:
+        caps = c["term"].isupper()
+        lex.add(c["term"], _Term("MEDICAL_CONDITION", "DX_NAME", c["trait"], caps, c["term"], 0.85))
+    for p in terms["procedures"]:
+        caps = p.isupper()
+        lex.add(p, _Term("TEST_TREATMENT_PROCEDURE", "PROCEDURE_NAME", None, caps, p, 0.8))
+    for a in terms["anatomy"]:
+        lex.add(a, _Term("ANATOMY", "SYSTEM_ORGAN_SITE", score=0.75))
+    lex.finalize()
+    return lex
+
+
+def _lexicon_matches(text: str, lex: _Lexicon) -> list[tuple[int, int, _Term]]:
+    toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
+    lowered = [t[2].lower() for t in toks]
+    out: list[tuple[int, int, _Term]] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for phrase, term in lex.by_first.get(lowered[i], ()):
+            n = len(phrase)
+            if tuple(lowered[i : i + n]) != phrase:
+                continue
+            begin, end = toks[i][0], toks[i + n - 1][1]
+            if term.case_sensitive and text[begin:end] != term.surface:
+                continue
+            if n > 1 and "\n" in text[begin:end]:
+                continue
+            hit = (begin, end, term, n)
+            break
+        if hit is None:
+            i += 1
+            continue
+        out.append(hit[:3])
+        i += hit[3]
+    return out
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.n = -1
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+
+def _attribute(ids: _Ids, kind: str, category: str, begin: int, text: str, score: float) -> dict[str, Any]:
+    return {
+        "Type": kind,
+        "Score": score,
+        "RelationshipScore": 0.9,
+        "RelationshipType": kind,
+        "Id": ids.next(),
+        "BeginOffset": begin,
+        "EndOffset": begin + len(text),
+        "Text": text,
+        "Category": category,
+        "Traits": [],
+    }
+
+
+def _clause_before(text: str, begin: int) -> str:
+    start = max(0, begin - 120)
+    window = text[start:begin]
+    cut = 0
+    for m in ctx.CLAUSE_BREAK_RE.finditer(window):
+        cut = m.end()
+    return window[cut:]
+
+
+def _condition_traits(text: str, begin: int, end: int, term: _Term, section: str | None) -> list[str]:
+    before = _clause_before(text, begin)
+    after = text[end : end + 30]
+    traits = [term.trait] if term.trait else []
+    if ctx.NEGATION_RE.search(before) or ctx.NEGATION_AFTER_RE.match(after):
+        traits.append("NEGATION")
+    if ctx.HYPOTHETICAL_RE.search(before):
+        traits.append("HYPOTHETICAL")
+    elif ctx.LOW_CONFIDENCE_RE.search(before):
+        traits.append("LOW_CONFIDENCE")
+    if section == "family_history" or ctx.FAMILY_RE.search(before):
+        traits.append("PERTAINS_TO_FAMILY")
+    elif section == "past_history" or ctx.PAST_RE.search(before):
+        traits.append("PAST_HISTORY")
+    return traits
+
+
+def _med_attributes(text: str, ids: _Ids, end: int, limit: int) -> list[dict[str, Any]]:
+    window = text[end : min(limit, end + ctx.MED_WINDOW)]
+    stop = ctx.MED_WINDOW_STOP_RE.search(window)
+    if stop is not None:
+        window = window[: stop.start()]
+    attrs = []
+    for m in ctx.MED_ATTR_RE.finditer(window):
+        kind = next(k for k in ctx.MED_ATTR_KINDS if m.group(k) is not None)
+        attrs.append(_attribute(ids, kind, "MEDICATION", end + m.start(), m.group(0), 0.85))
+    return attrs
+
+
+def _lab_entity(ids: _Ids, text: str, lab: LabMention) -> dict[str, Any]:
+    ent = _entity(ids, text, lab.name_begin, lab.name_end, "TEST_TREATMENT_PROCEDURE", "TEST_NAME", 0.9)
+    attrs = [_attribute(ids, "TEST_VALUE", "TEST_TREATMENT_PROCEDURE", lab.value_begin, lab.value, 0.9)]
+    if lab.unit:
+        attrs.append(_attribute(ids, "TEST_UNIT", "TEST_TREATMENT_PROCEDURE", lab.unit_begin, lab.unit, 0.85))
+    ent["Attributes"] = attrs
+    return ent
+
+
+def _entity(
+    ids: _Ids, text: str, begin: int, end: int, category: str, kind: str, score: float
+) -> dict[str, Any]:
+    return {
+        "Id": ids.next(),
+        "BeginOffset": begin,
+        "EndOffset": end,
+        "Score": score,
+        "Text": text[begin:end],
+        "Category": category,
+        "Type": kind,
+        "Traits": [],
+        "Attributes": [],
+    }
+
+
+def _phi_spans(text: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for kind, pattern in ctx.PHI_PATTERNS:
+        for m in pattern.finditer(text):
+            group = next((g for g in ("v", "w") if g in m.groupdict() and m.group(g)), None)
+            b, e = (m.start(group), m.end(group)) if group else (m.start(), m.end())
+            spans.append((b, e, kind))
+    return spans
+
+
+class LocalMedicalExtractor:
+    """MedicalExtractor port, offline: DetectEntitiesV2-shaped entities from lexicons and rules.
+
+    Parameters
+    ----------
+    None. Lexicons load from ``healthchat/data/*.json`` on first construction and are shared.
+    """
+
+    name = "healthchat-rules-0.1"
+
+    def __init__(self) -> None:
+        self._lex = _lexicon()
+
+    def detect_entities(self, text: str) -> EntityResult:
+        """Entities with offsets into ``text``; Ids unique within the result (entities and attributes)."""
+        taken = bytearray(len(text))  # 1 where an accepted entity already sits (O(1) overlap checks)
+
+        def take(b: int, e: int) -> bool:
+            if taken.find(1, b, e) != -1:
+                return False
+            taken[b:e] = b"\x01" * (e - b)
+            return True
+
+        found: list[tuple[int, int, str, Any]] = []
+        for lab in sorted(
+            find_lab_rows(text) + find_lab_mentions(text), key=lambda m: (m.name_begin, -m.end)
+        ):
+            if take(lab.name_begin, lab.end):
+                found.append((lab.name_begin, lab.name_end, "LAB", lab))
+        lexical = _lexicon_matches(text, self._lex)
+        drugs = bytearray(len(text))
+        for b, e, term in lexical:
+            if term.category == "MEDICATION":
+                drugs[b:e] = b"\x01" * (e - b)
+        for b, e, kind in _phi_spans(text):
+            if drugs.find(1, b, e) == -1 and take(b, e):
+                found.append((b, e, "PHI", kind))
+        for b, e, term in lexical:
+            if take(b, e):
+                found.append((b, e, "TERM", term))
+        found.sort(key=lambda f: f[0])
+        return EntityResult(entities=self._build(text, found), model_version=self.name)
+
+    def _build(self, text: str, found: list[tuple[int, int, str, Any]]) -> list[dict[str, Any]]:
+        ids = _Ids()
+        sections = SectionMap(text)
+        entities = []
+        for i, (b, e, kind, payload) in enumerate(found):
+            if kind == "LAB":
+                entities.append(_lab_entity(ids, text, payload))
+            elif kind == "PHI":
+                entities.append(_entity(ids, text, b, e, "PROTECTED_HEALTH_INFORMATION", payload, 0.8))
+            else:
+                next_begin = found[i + 1][0] if i + 1 < len(found) else len(text)
+                entities.append(self._term_entity(ids, text, b, e, payload, sections, next_begin))
+        return entities
+
+    def _term_entity(
+        self, ids: _Ids, text: str, b: int, e: int, term: _Term, sections: SectionMap, next_begin: int
+    ) -> dict[str, Any]:
+        ent = _entity(ids, text, b, e, term.category, term.type, term.score)
+        section = sections.at(b)
+        if term.category == "MEDICATION":
+            ent["Attributes"] = _med_attributes(text, ids, e, next_begin)
+            if section == "allergies" or ctx.ALLERGY_CUE_RE.search(_clause_before(text, b)):
+                ent["Traits"] = [{"Name": "NEGATION", "Score": 0.8}]
+        elif term.category == "MEDICAL_CONDITION":
+            traits = _condition_traits(text, b, e, term, section)
+            ent["Traits"] = [{"Name": t, "Score": 0.8} for t in traits]
+        return ent

@@ -1,0 +1,174 @@
+"""The ``healthchat`` command (DESIGN.md section 4): process, reprocess, show, extract (embedded runtime)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from healthchat.domain.models import DocumentResult, Status
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="HealthChat: read medical documents, extract the facts, explain them plainly.",
+)
+err = Console(stderr=True)
+
+
+def _progress(total: int) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=total < 2,
+    )
+
+
+def _emit(results: list[DocumentResult], as_json: bool, out: Path | None) -> None:
+    from healthchat.render import render_result
+
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            (out / f"{result.document_id}.json").write_text(
+                result.model_dump_json(indent=2), encoding="utf-8"
+            )
+    if as_json:
+        for result in results:
+            sys.stdout.write(result.model_dump_json() + "\n")
+        sys.stdout.flush()
+    else:
+        console = Console()
+        for result in results:
+            render_result(console, result)
+
+
+def _run(
+    triggers: list[tuple[dict[str, str | bool], str]], as_json: bool, out: Path | None, verb: str
+) -> int:
+    from healthchat.local.batch import Job, run_jobs
+    from healthchat.local.runtime import EmbeddedRuntime
+    from healthchat.wiring import services
+
+    svc = services()
+    jobs = [Job(trigger=dict(t), label=label) for t, label in triggers]
+    with EmbeddedRuntime(svc.settings) as runtime, _progress(len(jobs)) as progress:
+        task = progress.add_task(f"{verb} {len(jobs)} document(s)", total=len(jobs))
+        run_jobs(runtime, svc, jobs, on_done=lambda _job: progress.advance(task))
+    results = [job.result for job in jobs if job.result is not None]
+    _emit(results, as_json, out)
+    failed = [r for r in results if r.status != Status.SUCCEEDED]
+    if failed or len(results) != len(jobs):
+        err.print(f"[red]{len(failed) + len(jobs) - len(results)} of {len(jobs)} document(s) failed[/red]")
+        return 1
+    return 0
+
+
+@app.command()
+def process(
+    paths: Annotated[list[Path], typer.Argument(help="Files (or folders of files) to process.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One DocumentResult per line (JSON Lines).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write each result to DIR/<id>.json.")
+    ] = None,
+) -> None:
+    """Run each file through the document pipeline. Exit 1 if any document FAILED."""
+    from healthchat.local.batch import expand_paths, upload_file
+    from healthchat.wiring import services
+
+    files = expand_paths(paths)
+    missing = [p for p in files if not p.is_file()]
+    if missing or not files:
+        err.print(f"[red]No such file: {missing[0] if missing else paths[0]}[/red]")
+        raise typer.Exit(2)
+    svc = services()
+    owner = svc.settings.default_owner
+    triggers = [(upload_file(svc, path, owner), path.name) for path in files]
+    raise typer.Exit(_run(triggers, as_json, out, "Processing"))
+
+
+@app.command()
+def reprocess(
+    document_ids: Annotated[list[str] | None, typer.Argument(help="Document ids to run again.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every document of the local user.")] = False,
+    failed: Annotated[bool, typer.Option("--failed", help="Only documents that FAILED.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+) -> None:
+    """Run stored documents through the pipeline again; each keeps its id, its new result replaces the old."""
+    from healthchat.stages.reprocess import ReprocessRequest, reprocess_trigger, select_documents
+    from healthchat.wiring import services
+
+    svc = services()
+    try:
+        request = ReprocessRequest(
+            owner_id=svc.settings.default_owner, document_ids=document_ids or [], all=all_, failed=failed
+        )
+    except ValueError:
+        err.print("[red]Name document ids, or use --all or --failed.[/red]")
+        raise typer.Exit(2) from None
+    records = select_documents(request, svc.records)
+    if not records:
+        err.print("No documents to reprocess.")
+        raise typer.Exit(0)
+    triggers = [(reprocess_trigger(r), r.document_id) for r in records]
+    raise typer.Exit(_run(triggers, as_json, out, "Reprocessing"))
+
+
+@app.command()
+def show(
+    document_id: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a processed document's result."""
+    from healthchat.local.batch import load_result
+    from healthchat.wiring import services
+
+    svc = services()
+    result = load_result(svc, svc.settings.default_owner, document_id)
+    if result is None:
+        err.print("[red]No such document.[/red]")
+        raise typer.Exit(1)
+    _emit([result], as_json, None)
+
+
+@app.command()
+def extract(
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="UTF-8 text files, or - for standard input.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Medical entities (DetectEntitiesV2 shape) of plain-text files; the engine is loaded once."""
+    from healthchat.wiring import services
+
+    extractor = services().medical
+    for name in paths or ["-"]:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        entities = extractor.detect_entities(text).entities
+        if as_json:
+            sys.stdout.write(json.dumps({"file": name, "Entities": entities}) + "\n")
+        else:
+            sys.stdout.write(f"{name}\n")
+            for e in entities:
+                traits = ",".join(t["Name"] for t in e.get("Traits", []))
+                sys.stdout.write(f"  {e['Category']:<32} {e['Type']:<20} {e['Text']!r} {traits}\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

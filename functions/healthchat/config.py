@@ -1,0 +1,73 @@
+"""Settings.from_env(): every knob HealthChat reads from the environment, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Runtime = Literal["embedded", "aws"]
+Storage = Literal["local", "aws", "memory"]
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_PAGES = 50
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Which adapters to use and their parameters.
+
+    ``runtime`` picks the defaults: ``embedded`` (the default; no AWS account) uses local storage
+    and local engines; ``aws`` (set in template.yaml) uses S3, DynamoDB, Textract and Comprehend
+    Medical. Each concern can be overridden on its own, e.g. ``HEALTHCHAT_MEDICAL=comprehend``
+    on the embedded runtime calls the real Comprehend Medical.
+    """
+
+    runtime: Runtime = "embedded"
+    home: Path = field(default_factory=lambda: Path.home() / ".healthchat")
+    storage: Storage = "local"
+    ocr: Literal["local", "textract"] = "local"
+    medical: Literal["local", "comprehend"] = "local"
+    upload_bucket: str = ""
+    data_bucket: str = ""
+    table_name: str = ""
+    state_machine_arn: str = ""
+    region: str = "us-east-1"
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_pages: int = DEFAULT_MAX_PAGES
+    default_owner: str = "local-user"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        runtime: Runtime = "aws" if _env("HEALTHCHAT_RUNTIME", "embedded") == "aws" else "embedded"
+        cloud = runtime == "aws"
+        storage = _env("HEALTHCHAT_STORAGE", "aws" if cloud else "local")
+        ocr = _env("HEALTHCHAT_OCR", "textract" if cloud else "local")
+        medical = _env("HEALTHCHAT_MEDICAL", "comprehend" if cloud else "local")
+        if storage not in ("local", "aws", "memory"):
+            raise ValueError("HEALTHCHAT_STORAGE must be local, aws or memory")
+        if ocr not in ("local", "textract"):
+            raise ValueError("HEALTHCHAT_OCR must be local or textract")
+        if medical not in ("local", "comprehend"):
+            raise ValueError("HEALTHCHAT_MEDICAL must be local or comprehend")
+        return cls(
+            runtime=runtime,
+            home=Path(_env("HEALTHCHAT_HOME", str(Path.home() / ".healthchat"))).expanduser(),
+            storage=storage,  # type: ignore[arg-type]
+            ocr=ocr,  # type: ignore[arg-type]
+            medical=medical,  # type: ignore[arg-type]
+            upload_bucket=_env("UPLOAD_BUCKET", ""),
+            data_bucket=_env("DATA_BUCKET", ""),
+            table_name=_env("TABLE_NAME", ""),
+            state_machine_arn=_env("STATE_MACHINE_ARN", ""),
+            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
+            max_bytes=int(_env("HEALTHCHAT_MAX_BYTES", str(DEFAULT_MAX_BYTES))),
+            max_pages=int(_env("HEALTHCHAT_MAX_PAGES", str(DEFAULT_MAX_PAGES))),
+            default_owner=_env("HEALTHCHAT_OWNER", "local-user"),
+        )

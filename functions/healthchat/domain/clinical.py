@@ -1,0 +1,184 @@
+"""Clinical facts from DetectEntitiesV2 entities: medications, conditions, labs, and document sections.
+
+Pure functions over entity dicts, so they work the same on Comprehend Medical's output and the local
+extractor's. Family-history and hypothetical conditions are not the patient's and are left out of
+``conditions_from``; negated ones are kept with ``negated=True``. Medications carrying NEGATION
+(not taken, or listed as an allergy by the local extractor) are left out of ``medications_from``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from healthchat.domain.labs import interpret_labs
+from healthchat.domain.models import Condition, LabResult, Medication
+
+SECTION_NAMES: dict[str, str] = {
+    "allergies": "allergies",
+    "allergy": "allergies",
+    "drug allergies": "allergies",
+    "allergies reactions": "allergies",
+    "family history": "family_history",
+    "family hx": "family_history",
+    "fhx": "family_history",
+    "fh": "family_history",
+    "past medical history": "past_history",
+    "pmh": "past_history",
+    "medical history": "past_history",
+    "past history": "past_history",
+    "past surgical history": "past_history",
+    "psh": "past_history",
+    "medications": "medications",
+    "current medications": "medications",
+    "meds": "medications",
+    "home medications": "medications",
+    "discharge medications": "medications",
+    "medication changes": "medications",
+    "assessment": "assessment",
+    "assessment and plan": "assessment",
+    "assessment plan": "assessment",
+    "a p": "assessment",
+    "impression": "assessment",
+    "diagnosis": "assessment",
+    "diagnoses": "assessment",
+    "discharge diagnosis": "assessment",
+    "discharge diagnoses": "assessment",
+    "plan": "plan",
+    "follow up": "follow_up",
+    "followup": "follow_up",
+    "instructions": "follow_up",
+    "discharge instructions": "follow_up",
+    "patient instructions": "follow_up",
+    "social history": "social_history",
+    "history of present illness": "hpi",
+    "hpi": "hpi",
+    "chief complaint": "hpi",
+    "review of systems": "ros",
+    "ros": "ros",
+    "physical exam": "exam",
+    "physical examination": "exam",
+    "exam": "exam",
+    "results": "results",
+    "labs": "results",
+    "lab results": "results",
+}
+_HEADER_RE = re.compile(r"^[ \t]*(?P<h>[A-Za-z][A-Za-z /&\-]{0,38}[A-Za-z])[ \t]*:", re.MULTILINE)
+_BLANK_RE = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str  # normalized kind, e.g. "allergies", "family_history", "assessment"
+    begin: int  # header start
+    body_begin: int  # first character after the header's colon
+    end: int
+
+
+def sections_of(text: str) -> list[Section]:
+    """Known section headers ('Allergies:', 'Family History:', 'Assessment and Plan:') and their extent.
+
+    A section runs to the next known header or the next blank line, whichever comes first.
+    """
+    heads = []
+    for m in _HEADER_RE.finditer(text):
+        key = re.sub(r"[^a-z]+", " ", m.group("h").lower()).strip()
+        if key in SECTION_NAMES:
+            heads.append((SECTION_NAMES[key], m.start(), m.end()))
+    out = []
+    for i, (name, begin, body) in enumerate(heads):
+        nxt = heads[i + 1][1] if i + 1 < len(heads) else len(text)
+        blank = _BLANK_RE.search(text, body, nxt)
+        # a header followed directly by a blank line ("Plan:\n\n1. ...") owns the block after it
+        if blank is not None and not text[body : blank.start()].strip():
+            blank = _BLANK_RE.search(text, blank.end(), nxt)
+        out.append(Section(name, begin, body, blank.start() if blank else nxt))
+    return out
+
+
+class SectionMap:
+    """The sections of one text, answering "which section is this offset in?" in O(log n)."""
+
+    def __init__(self, text: str) -> None:
+        self.sections = sections_of(text)
+        self._starts = [s.body_begin for s in self.sections]
+
+    def at(self, offset: int) -> str | None:
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i >= 0 and offset < self.sections[i].end:
+            return self.sections[i].name
+        return None
+
+
+def _has_trait(entity: dict[str, Any], name: str) -> bool:
+    return any(t.get("Name") == name for t in entity.get("Traits") or [])
+
+
+def _attr_text(entity: dict[str, Any], kind: str) -> str | None:
+    texts = [a["Text"] for a in entity.get("Attributes") or [] if a.get("Type") == kind]
+    return " ".join(texts) if texts else None
+
+
+def medications_from(entities: list[dict[str, Any]]) -> list[Medication]:
+    """Current medications with strength/dose/route/frequency from their attributes, one per drug name."""
+    by_name: dict[str, Medication] = {}
+    for e in entities:
+        if e.get("Category") != "MEDICATION" or e.get("Type") not in ("GENERIC_NAME", "BRAND_NAME"):
+            continue
+        if _has_trait(e, "NEGATION"):
+            continue
+        ends = [int(a["EndOffset"]) for a in e.get("Attributes") or []]
+        med = Medication(
+            name=" ".join(str(e["Text"]).split()),
+            strength=_attr_text(e, "STRENGTH"),
+            dose=_attr_text(e, "DOSAGE"),
+            route=_attr_text(e, "ROUTE_OR_MODE"),
+            frequency=_attr_text(e, "FREQUENCY"),
+            begin_offset=int(e["BeginOffset"]),
+            end_offset=max([int(e["EndOffset"]), *ends]),
+        )
+        key = med.name.lower()
+        filled = sum(v is not None for v in (med.strength, med.dose, med.route, med.frequency))
+        old = by_name.get(key)
+        if old is None or filled > sum(
+            v is not None for v in (old.strength, old.dose, old.route, old.frequency)
+        ):
+            by_name[key] = med
+    return sorted(by_name.values(), key=lambda m: m.begin_offset)
+
+
+def _icd10(entity: dict[str, Any]) -> str | None:
+    concepts = entity.get("ICD10CMConcepts") or []
+    if not concepts:
+        return None
+    best = max(concepts, key=lambda c: float(c.get("Score", 0.0)))
+    code = best.get("Code")
+    return str(code) if code else None
+
+
+def conditions_from(entities: list[dict[str, Any]]) -> list[Condition]:
+    """The patient's conditions (negated ones flagged), one per name and negation; ICD-10-CM if linked."""
+    seen: dict[tuple[str, bool], Condition] = {}
+    for e in entities:
+        if e.get("Category") != "MEDICAL_CONDITION" or e.get("Type") != "DX_NAME":
+            continue
+        if _has_trait(e, "PERTAINS_TO_FAMILY") or _has_trait(e, "HYPOTHETICAL"):
+            continue
+        cond = Condition(
+            name=" ".join(str(e["Text"]).split()),
+            negated=_has_trait(e, "NEGATION"),
+            icd10cm=_icd10(e),
+            begin_offset=int(e["BeginOffset"]),
+            end_offset=int(e["EndOffset"]),
+        )
+        key = (cond.name.lower(), cond.negated)
+        if key not in seen or (seen[key].icd10cm is None and cond.icd10cm is not None):
+            seen[key] = cond
+    return sorted(seen.values(), key=lambda c: c.begin_offset)
+
+
+def labs_from(text: str, entities: list[dict[str, Any]]) -> list[LabResult]:
+    """Lab results with reference ranges and flags (see :func:`healthchat.domain.labs.interpret_labs`)."""
+    return interpret_labs(text, entities)

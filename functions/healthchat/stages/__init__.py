@@ -1,0 +1,1 @@
+"""Stage logic: one module per pipeline stage, over ports (no boto3 here)."""

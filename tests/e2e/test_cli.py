@@ -1,0 +1,101 @@
+"""The `healthchat` CLI end to end, in a subprocess, on the generated sample documents and on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "healthchat.cli"]
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("samples")
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_samples.py"), str(out)], check=True, capture_output=True
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HEALTHCHAT_HOME=str(home), HF_HUB_OFFLINE="1")
+    return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=600)
+
+
+def _lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_process_samples_json(samples: Path, home: Path, tmp_path: Path) -> None:
+    # GIVEN the four sample documents WHEN processed with --json and --out
+    proc = _run(["process", str(samples), "--json", "--out", str(tmp_path / "out")], home)
+    # THEN each yields one SUCCEEDED DocumentResult line, and exit code 0
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = _lines(proc.stdout)
+    by_name = {r["source"]["filename"]: r for r in results}
+    assert set(by_name) == {"lab_report.pdf", "lab_report_scan.png", "lab_report_scan.pdf", "doctor_note.txt"}
+    assert all(r["status"] == "SUCCEEDED" and r["error"] is None for r in results)
+    assert by_name["lab_report.pdf"]["text"]["method"] == "text-layer"
+    assert by_name["lab_report_scan.png"]["text"]["method"] == "ocr"
+    assert by_name["lab_report_scan.pdf"]["text"]["method"] == "ocr"
+    for name in ("lab_report.pdf", "lab_report_scan.png", "lab_report_scan.pdf"):
+        labs = by_name[name]["labs"]
+        assert len(labs) >= 5, name
+        assert any(lab["flag"] in ("high", "low") for lab in labs), name
+    note = by_name["doctor_note.txt"]
+    assert any(m["name"].lower() == "metformin" for m in note["medications"])
+    assert note["summary"]["text"] and note["plain_language"]["text"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        f"{r['document_id']}.json" for r in results
+    )
+
+
+def test_bad_inputs_fail_alone_with_stable_codes(home: Path, tmp_path: Path) -> None:
+    # GIVEN a batch with an empty file, a zip named .pdf, a truncated PDF and one good note
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    (tmp_path / "archive.pdf").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n")
+    (tmp_path / "note.txt").write_text("Assessment: hypertension. Plan: lisinopril 10 mg daily.\n")
+    # WHEN processed
+    proc = _run(["process", str(tmp_path), "--json"], home)
+    # THEN the CLI exits 1, the good document succeeds and each bad one carries its code
+    assert proc.returncode == 1
+    by_name = {r["source"]["filename"]: r for r in _lines(proc.stdout)}
+    assert by_name["note.txt"]["status"] == "SUCCEEDED"
+    assert by_name["empty.pdf"]["error"]["code"] == "EMPTY_FILE"
+    assert by_name["archive.pdf"]["error"]["code"] == "UNSUPPORTED_TYPE"
+    assert by_name["broken.pdf"]["error"]["code"] == "CORRUPT_FILE"
+    assert all(by_name[n]["status"] == "FAILED" for n in ("empty.pdf", "archive.pdf", "broken.pdf"))
+    # no document text reaches the pipeline log
+    log = (home / "logs" / "pipeline.log").read_text()
+    assert "lisinopril" not in log and "hypertension" not in log
+
+
+def test_reprocess_failed_keeps_ids_and_show_reads_results(home: Path) -> None:
+    # GIVEN the failures recorded by the previous test
+    proc = _run(["reprocess", "--failed", "--json"], home)
+    results = _lines(proc.stdout)
+    # THEN each failed document ran again, still FAILED, with the same ids
+    assert proc.returncode == 1 and results
+    assert all(r["status"] == "FAILED" for r in results)
+    shown = _run(["show", results[0]["document_id"], "--json"], home)
+    assert shown.returncode == 0 and _lines(shown.stdout)[0]["document_id"] == results[0]["document_id"]
+
+
+def test_missing_file_is_a_usage_error(home: Path) -> None:
+    proc = _run(["process", "/nonexistent/file.pdf"], home)
+    assert proc.returncode == 2 and "No such file" in proc.stderr

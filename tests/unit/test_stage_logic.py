@@ -1,0 +1,155 @@
+"""RegisterDocument, RecordFailure and reprocess selection over in-memory adapters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from healthchat.config import Settings
+from healthchat.domain.errors import EmptyFileError, TooLargeError, UnsupportedTypeError
+from healthchat.domain.models import DocumentRecord, Status
+from healthchat.stages.publish import error_info, record_failure
+from healthchat.stages.register import parse_trigger, register_document
+from healthchat.stages.reprocess import (
+    ReprocessRequest,
+    reprocess_trigger,
+    select_documents,
+    start_reprocessing,
+)
+from healthchat.wiring import Services
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+DOC_ID = "01JC0000000000000000000002"
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Services:
+    return Services(Settings(home=tmp_path, storage="memory", max_bytes=1000))
+
+
+def _direct(svc: Services, data: bytes, name: str = "note.txt") -> dict[str, Any]:
+    key = f"uploads/u1/{DOC_ID}/{name}"
+    svc.uploads.put(key, data)
+    return {"owner_id": "u1", "document_id": DOC_ID, "upload_key": key}
+
+
+def test_eventbridge_event_from_events_folder_parses() -> None:
+    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    trigger = parse_trigger(event)
+    assert trigger.upload_key == event["detail"]["object"]["key"]
+    assert trigger.owner_id == trigger.upload_key.split("/")[1]
+
+
+def test_key_outside_uploads_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        parse_trigger({"source": "aws.s3", "detail": {"object": {"key": "other/u1/x.pdf"}}})
+
+
+def test_register_records_processing_and_metadata(svc: Services) -> None:
+    out = register_document(_direct(svc, b"Patient denies chest pain."), svc)
+    assert out.doc.document_id == DOC_ID and not out.duplicate
+    record = svc.records.get("u1", DOC_ID)
+    assert record is not None and record.status == Status.PROCESSING
+    assert record.content_type == "text/plain" and record.bytes == 26 and record.sha256
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"", EmptyFileError),
+        (b"x" * 1001, TooLargeError),
+        (b"PK\x03\x04" + b"\x00" * 40, UnsupportedTypeError),
+    ],
+)
+def test_register_rejects_bad_input_with_a_coded_error(svc: Services, data: bytes, error: type) -> None:
+    with pytest.raises(error):
+        register_document(_direct(svc, data, "lab.pdf"), svc)
+    # the record exists (PROCESSING) so RecordFailure has something to mark FAILED
+    assert svc.records.get("u1", DOC_ID) is not None
+
+
+def test_second_event_for_the_same_object_is_a_duplicate(svc: Services) -> None:
+    svc.uploads.put("uploads/u1/scan.png", b"hello world text")
+    event = {"source": "aws.s3", "detail": {"object": {"key": "uploads/u1/scan.png", "etag": "e1"}}}
+    first = register_document(event, svc)
+    second = register_document(event, svc)
+    assert not first.duplicate and second.duplicate
+    assert first.doc.document_id == second.doc.document_id
+    # a new version of the object is a new document
+    event["detail"]["object"]["etag"] = "e2"
+    assert register_document(event, svc).doc.document_id != first.doc.document_id
+
+
+def test_error_info_keeps_our_messages_and_drops_foreign_ones() -> None:
+    ours = error_info(
+        {"Error": "TooLargeError", "Cause": json.dumps({"errorMessage": "The file is too big."})}
+    )
+    assert (ours.code, ours.message) == ("TOO_LARGE", "The file is too big.")
+    foreign = error_info({"Error": "KeyError", "Cause": json.dumps({"errorMessage": "'Jane Doe'"})})
+    assert foreign.code == "INTERNAL" and "Jane" not in foreign.message
+    assert error_info({"Error": "ThrottlingError", "Cause": "not json"}).code == "THROTTLED"
+    assert error_info({"Error": "States.Timeout"}).code == "ENGINE_UNAVAILABLE"
+
+
+def test_record_failure_before_registration_creates_a_failed_record(svc: Services) -> None:
+    state = {
+        "source": "aws.s3",
+        "detail": {"object": {"key": "uploads/u1/a.pdf", "etag": "z"}},
+        "error": {"Error": "NotFoundError", "Cause": "{}"},
+    }
+    out = record_failure(state, svc)
+    record = svc.records.get("u1", str(out.document_id))
+    assert record is not None and record.status == Status.FAILED and record.error is not None
+
+
+def test_record_failure_marks_the_registered_document(svc: Services) -> None:
+    trigger = _direct(svc, b"")
+    with pytest.raises(EmptyFileError):
+        register_document(trigger, svc)
+    out = record_failure({**trigger, "error": {"Error": "EmptyFileError", "Cause": "{}"}}, svc)
+    record = svc.records.get("u1", DOC_ID)
+    assert out.code == "EMPTY_FILE"
+    assert record is not None and record.status == Status.FAILED
+    assert record.error is not None and record.error.code == "EMPTY_FILE"
+
+
+class _Starter:
+    def __init__(self) -> None:
+        self.triggers: list[dict[str, Any]] = []
+
+    def start(self, trigger: dict[str, Any], name: str | None = None) -> str:
+        self.triggers.append(trigger)
+        return f"arn:{len(self.triggers)}"
+
+
+def test_reprocess_selects_ids_all_or_failed(svc: Services) -> None:
+    ids = ["01JC00000000000000000000A1", "01JC00000000000000000000A2", "01JC00000000000000000000A3"]
+    for owner, doc_id, status in [
+        ("u1", ids[0], Status.SUCCEEDED),
+        ("u1", ids[1], Status.FAILED),
+        ("u2", ids[2], Status.FAILED),
+    ]:
+        svc.records.put(
+            DocumentRecord(
+                owner_id=owner,
+                document_id=doc_id,
+                status=status,
+                filename="f",
+                upload_key=f"uploads/{owner}/{doc_id}/f",
+            )
+        )
+    pick = lambda **kw: sorted(r.document_id for r in select_documents(ReprocessRequest(**kw), svc.records))  # noqa: E731
+    assert pick(owner_id="u1", document_ids=[ids[0]]) == [ids[0]]
+    assert pick(owner_id="u1", all=True) == ids[:2]
+    assert pick(failed=True) == ids[1:]
+    assert pick(owner_id="u1", failed=True) == [ids[1]]
+    with pytest.raises(ValueError):
+        ReprocessRequest(owner_id="u1")
+    starter = _Starter()
+    assert start_reprocessing(ReprocessRequest(failed=True), svc.records, starter) == ids[1:]
+    assert all(t["reprocess"] for t in starter.triggers)
+    record = svc.records.get("u1", ids[1])
+    assert record is not None and reprocess_trigger(record)["document_id"] == ids[1]

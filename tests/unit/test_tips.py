@@ -1,0 +1,71 @@
+"""suggest_tips: urgent red flags first, lab/condition/medication tips, notice always last."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+from healthchat.domain.models import Condition, LabResult, Medication
+from healthchat.domain.tips import suggest_tips
+
+
+def _lab(name: str, value: str, unit: str | None, flag: str = "unknown") -> LabResult:
+    return LabResult(name=name, value=value, unit=unit, flag=flag, begin_offset=0, end_offset=1)  # type: ignore[arg-type]
+
+
+def test_notice_is_always_last() -> None:
+    tips = suggest_tips([], [], [])
+    assert len(tips) == 1 and tips[0].text.startswith("This is not medical advice")
+
+
+def test_red_flag_values_put_an_urgent_tip_first() -> None:
+    for lab in (
+        _lab("Potassium", "6.4", "mmol/L", "high"),
+        _lab("Glucose", "48", "mg/dL", "low"),
+        _lab("Glucose", "450", "mg/dL", "high"),
+        _lab("Sodium", "118", "mmol/L", "low"),
+        _lab("Hemoglobin", "6.5", "g/dL", "low"),
+        _lab("Glucose", "2.5", "mmol/L", "low"),  # 45 mg/dL
+    ):
+        tips = suggest_tips([lab], [], [])
+        assert tips[0].text.startswith("Contact your clinician now"), lab
+        assert lab.value in tips[0].text
+        assert tips[-1].text.startswith("This is not medical advice")
+
+
+def test_no_urgent_tip_near_but_inside_the_limits_or_with_an_unknown_unit() -> None:
+    for lab in (
+        _lab("Potassium", "6.0", "mmol/L", "high"),
+        _lab("Glucose", "54", "mg/dL", "low"),
+        _lab("Glucose", "5.5", None, "normal"),  # mmol/L or mg/dL? do not guess
+        _lab("Glucose", "30", "mmol/L", "high"),  # 540 mg/dL -> urgent (converted)
+    ):
+        tips = suggest_tips([lab], [], [])
+        urgent = tips[0].text.startswith("Contact your clinician now")
+        assert urgent == (lab.value == "30"), lab
+
+
+def test_lab_condition_and_medication_tips_name_a_source() -> None:
+    tips = suggest_tips(
+        [_lab("LDL", "162", "mg/dL", "high"), _lab("Hemoglobin A1c", "7.2", "%", "high")],
+        [Condition(name="Type 2 diabetes", begin_offset=0, end_offset=1),
+         Condition(name="hypertension", negated=True, begin_offset=0, end_offset=1)],
+        [Medication(name="warfarin", begin_offset=0, end_offset=1)],
+    )  # fmt: skip
+    reasons = [t.reason for t in tips]
+    assert "Your LDL cholesterol is above the reference range." in reasons
+    assert "Your A1c is above the reference range." in reasons
+    assert "Diabetes is mentioned in your document." in reasons
+    assert "High blood pressure is mentioned in your document." not in reasons  # negated
+    assert "Warfarin is listed in your document." in reasons
+    assert all(t.source for t in tips)
+
+
+def test_tip_table_gives_no_dosing_advice() -> None:
+    data = json.loads(resources.files("healthchat").joinpath("data", "tips.json").read_text())
+    for tip in data["tips"]:
+        assert not re.search(r"(?<![A-Za-z])\d", tip["text"]), tip  # no standalone numbers
+        assert not re.search(r"\b(?:mg|dose|dosage|double|increase your|stop taking)\b", tip["text"], re.I), (
+            tip
+        )
