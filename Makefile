@@ -52,3 +52,6 @@ test: lint pytest validate ## everything CI runs: lint, types, tests, template c
 
 clean: ## remove build outputs (keeps .venv and .tools)
 	rm -rf .aws-sam samples .pytest_cache .mypy_cache .ruff_cache
+
+bench: setup ## pipeline timings of the samples and handler cold imports -> benchmarks/README.md
+	$(BIN)/python benchmarks/pipeline.py --write

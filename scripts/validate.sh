@@ -7,7 +7,7 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 export SAM_CLI_TELEMETRY=0
 REGION="us-east-1"
 ASL="statemachines/document_pipeline.asl.json"
@@ -32,6 +32,7 @@ step() {
     if [[ $rc -eq 0 ]]; then RESULTS+=("ok"); else RESULTS+=("FAILED ($rc)"); failed=1; fi
 }
 
+# shellcheck disable=SC2329  # invoked through step
 sam_build() {
     # Runtime python3.12: sam build resolves the arm64 wheels with a 3.12 interpreter from PATH.
     PATH="$PY312_BIN:$PATH" .tools/sam/bin/sam build --parallel --cached

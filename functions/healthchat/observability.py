@@ -2,14 +2,24 @@
 
 On the embedded runtime the CLI owns stdout, so log lines go to ``HEALTHCHAT_LOG_FILE`` when it
 is set. Log only ids, counts and timings: never document text, names or file names (PHI).
+
+The X-Ray SDK costs about 200 ms of import, so the real Tracer is built only where it can trace
+(inside Lambda, tracing not disabled); elsewhere a pass-through stands in for it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _log_handler() -> logging.Handler | None:
@@ -17,10 +27,30 @@ def _log_handler() -> logging.Handler | None:
     return logging.FileHandler(path, encoding="utf-8") if path else None
 
 
+class _PassThroughTracer:
+    """Stands in for Powertools' Tracer where there is no X-Ray daemon to send to."""
+
+    def capture_lambda_handler(self, lambda_handler: F) -> F:
+        return lambda_handler
+
+    def capture_method(self, method: F) -> F:
+        return method
+
+
+def _tracer() -> Tracer:
+    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true")
+    if in_lambda and not disabled:
+        from aws_lambda_powertools import Tracer
+
+        return Tracer(service="healthchat")
+    return cast("Tracer", _PassThroughTracer())
+
+
 logger = Logger(
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "healthchat"), logger_handler=_log_handler()
 )
-tracer = Tracer(service="healthchat")
+tracer = _tracer()
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "HealthChat"), service="healthchat"
 )
