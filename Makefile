@@ -1,12 +1,13 @@
 # One command per habit; `make help` lists them. The README's two commands are `make demo` and `make test`.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help setup samples demo lint format unit test pytest tools validate build bench clean
+.PHONY: help setup samples demo lint format unit test test312 pytest tools validate build bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -48,7 +49,12 @@ validate: tools ## sam validate --lint, cfn-lint (serverless rules), checkov, as
 
 build: validate ## alias: sam build runs as the last step of validate
 
-test: lint pytest validate ## everything CI runs: lint, types, tests, template checks and sam build
+test312: tools ## unit, contract and statemachine tests on Python 3.12 (the Lambda runtime)
+	@test -x .venv312/bin/python || "$$(cat .tools/python312.bin)/python3.12" -m venv .venv312
+	.venv312/bin/python -m pip install -q -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+	.venv312/bin/pytest -q -p no:cacheprovider tests/unit tests/contract tests/statemachine
+
+test: lint pytest test312 validate ## everything CI runs: lint, types, tests (3.11 and 3.12), template checks, sam build
 
 clean: ## remove build outputs (keeps .venv and .tools)
 	rm -rf .aws-sam samples .pytest_cache .mypy_cache .ruff_cache

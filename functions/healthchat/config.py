@@ -38,6 +38,7 @@ class Settings:
     data_bucket: str = ""
     table_name: str = ""
     state_machine_arn: str = ""
+    kms_key_id: str = ""
     region: str = "us-east-1"
     max_bytes: int = DEFAULT_MAX_BYTES
     max_pages: int = DEFAULT_MAX_PAGES
@@ -66,6 +67,7 @@ class Settings:
             data_bucket=_env("DATA_BUCKET", ""),
             table_name=_env("TABLE_NAME", ""),
             state_machine_arn=_env("STATE_MACHINE_ARN", ""),
+            kms_key_id=_env("KMS_KEY_ID", ""),
             region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
             max_bytes=int(_env("HEALTHCHAT_MAX_BYTES", str(DEFAULT_MAX_BYTES))),
             max_pages=int(_env("HEALTHCHAT_MAX_PAGES", str(DEFAULT_MAX_PAGES))),

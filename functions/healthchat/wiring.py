@@ -40,7 +40,7 @@ class Services:
         if s.storage == "aws":
             from healthchat.adapters.aws.s3 import S3BlobStore
 
-            return S3BlobStore(bucket)
+            return S3BlobStore(bucket, kms_key_id=s.kms_key_id or None)
         from healthchat.adapters.local.fs_blob import FolderBlobStore
 
         return FolderBlobStore(s.home / area)

@@ -99,3 +99,32 @@ def test_reprocess_failed_keeps_ids_and_show_reads_results(home: Path) -> None:
 def test_missing_file_is_a_usage_error(home: Path) -> None:
     proc = _run(["process", "/nonexistent/file.pdf"], home)
     assert proc.returncode == 2 and "No such file" in proc.stderr
+
+
+def test_human_output_shows_status_medications_and_summary(samples: Path, home: Path) -> None:
+    proc = _run(["process", str(samples / "doctor_note.txt")], home)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for expected in ("SUCCEEDED", "Medications", "metformin", "Summary:", "In plain language"):
+        assert expected in proc.stdout
+
+
+def test_extract_json_files_and_stdin(samples: Path, home: Path, tmp_path: Path) -> None:
+    note = samples / "doctor_note.txt"
+    proc = _run(["extract", str(note), "--json"], home)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = _lines(proc.stdout)[0]
+    assert line["file"] == str(note)
+    text = note.read_text(encoding="utf-8")
+    for entity in line["Entities"]:
+        assert text[entity["BeginOffset"] : entity["EndOffset"]] == entity["Text"]
+    assert any(e["Category"] == "MEDICATION" for e in line["Entities"])
+    env_input = subprocess.run(
+        CLI + ["extract", "-", "--json"],
+        input="Denies chest pain.",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HEALTHCHAT_HOME": str(home)},
+        timeout=120,
+    )
+    entities = _lines(env_input.stdout)[0]["Entities"]
+    assert any(any(t["Name"] == "NEGATION" for t in e["Traits"]) for e in entities)
