@@ -103,3 +103,17 @@ def test_entities_drive_labs_and_the_line_supplies_the_range() -> None:
     (lab,) = interpret_labs(text, [entity])
     assert (lab.name, lab.value, lab.unit, lab.flag) == ("Glucose", "130", "mg/dL", "high")
     assert lab.reference_range is not None and (lab.reference_range.low, lab.reference_range.high) == (70, 99)
+
+
+def test_a_result_repeated_in_two_sections_is_listed_once() -> None:
+    from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
+    from healthchat.domain.labs import interpret_labs
+
+    text = (
+        "HPI: Her hemoglobin A1c is 7.2%.\n"
+        "Assessment: Diabetes, not at goal (A1c 7.2%).\n"
+        "Potassium 5.4 mmol/L.\n"
+    )
+    labs = interpret_labs(text, LocalMedicalExtractor().detect_entities(text).entities)
+    assert [(lab.name, lab.value) for lab in labs].count(("Hemoglobin A1c", "7.2")) == 1
+    assert any(lab.name == "Potassium" for lab in labs)

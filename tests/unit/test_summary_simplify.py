@@ -123,3 +123,17 @@ def test_flesch_kincaid_orders_easy_below_hard() -> None:
         "Hyperlipidemia management necessitates comprehensive cardiovascular risk stratification."
     )
     assert easy is not None and hard is not None and easy < 3 < 12 < hard
+
+
+def test_sentences_wrapped_over_lines_stay_whole() -> None:
+    from healthchat.adapters.local.extractive_summarizer import split_sentences
+
+    text = (
+        "ASSESSMENT AND PLAN:\n"
+        "1. Hypertension. Increase lisinopril to 20 mg daily. Recheck potassium in one\n"
+        "   week because the last potassium was 5.4 mmol/L.\n"
+        "2. Hyperlipidemia.\n"
+    )
+    sentences = [" ".join(text[b:e].split()) for b, e in split_sentences(text)]
+    assert "Recheck potassium in one week because the last potassium was 5.4 mmol/L." in sentences
+    assert sentences[0] == "Hypertension." and "Hyperlipidemia." in sentences

@@ -298,4 +298,19 @@ def interpret_labs(text: str, entities: list[dict[str, Any]]) -> list[LabResult]
             continue
         results.append(lab_result(text, row.name, row.value, row.unit, row.name_begin, row.value_end))
     results.sort(key=lambda r: r.begin_offset)
-    return results
+    return _unique(results)
+
+
+def _unique(results: list[LabResult]) -> list[LabResult]:
+    """One entry per (test, value, unit): a note that repeats "A1c 7.2%" in two sections has one
+    result. The first mention is kept, unless a later one carries the printed reference range."""
+    kept: dict[tuple[str, str, str], int] = {}
+    out: list[LabResult] = []
+    for lab in results:
+        key = (lab.name.lower(), lab.value, (lab.unit or "").lower())
+        if key not in kept:
+            kept[key] = len(out)
+            out.append(lab)
+        elif lab.reference_range is not None and out[kept[key]].reference_range is None:
+            out[kept[key]] = lab
+    return out

@@ -29,25 +29,46 @@ _FOLLOW_UP_RE = re.compile(
 )
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(begin, end) of sentences: lines split at sentence ends; list markers and headers trimmed."""
-    spans = []
+_HEADER_RE = re.compile(r"^[A-Z][A-Z0-9 /&,()-]{1,40}:")
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Logical lines: a wrapped line joins the one before it unless that one ended a sentence or
+    a header, or the new line starts a list item or a header (clinical notes wrap mid-sentence)."""
+    blocks: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
+        stripped = line.strip()
+        starts_item = bool(_BULLET_RE.match(stripped)) or bool(_HEADER_RE.match(stripped))
+        if blocks and stripped and not starts_item:
+            prev = text[blocks[-1][0] : blocks[-1][1]].rstrip()
+            if prev and prev[-1] not in ".!?:" and not _HEADER_RE.match(prev.strip()):
+                blocks[-1] = (blocks[-1][0], pos + len(line))
+                pos += len(line) + 1
+                continue
+        blocks.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return blocks
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(begin, end) of sentences: logical lines split at sentence ends; list markers and headers trimmed."""
+    spans = []
+    for start, stop in _blocks(text):
+        block = text[start:stop]
         parts, cursor = [], 0
-        for m in _SPLIT_RE.finditer(line):
+        for m in _SPLIT_RE.finditer(block):
             parts.append((cursor, m.start()))
             cursor = m.end()
-        parts.append((cursor, len(line)))
+        parts.append((cursor, len(block)))
         for b, e in parts:
-            seg = line[b:e]
+            seg = block[b:e]
             lead = len(seg) - len(seg.lstrip())
             bullet = _BULLET_RE.match(seg[lead:])
             b2 = b + lead + (bullet.end() if bullet else 0)
             e2 = b + len(seg.rstrip())
             if e2 - b2 >= 3:
-                spans.append((pos + b2, pos + e2))
-        pos += len(line) + 1
+                spans.append((start + b2, start + e2))
     return spans
 
 
