@@ -54,3 +54,32 @@ tracer = _tracer()
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "HealthChat"), service="healthchat"
 )
+
+
+def phi_safe_errors(lambda_handler: F) -> F:
+    """Re-raise any exception that is not a HealthChatError as a generic one, without its message.
+
+    A library's message can quote its input (document text, names); Lambda logs the message of an
+    unhandled exception and Step Functions stores it in the execution's Cause. Only the exception's
+    type and where it happened are logged. Our own errors pass through: their messages are PHI-free
+    by construction and their class names drive Retry and the error codes.
+    """
+    import functools
+
+    from healthchat.domain.errors import HealthChatError
+
+    @functools.wraps(lambda_handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return lambda_handler(*args, **kwargs)
+        except HealthChatError:
+            raise
+        except Exception as exc:
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            where = f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+            logger.error("unhandled error", extra={"error_type": type(exc).__name__, "where": where})
+            raise HealthChatError() from None
+
+    return cast(F, wrapper)

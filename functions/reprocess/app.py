@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from healthchat.observability import logger, metrics, tracer
+from healthchat.observability import logger, metrics, phi_safe_errors, tracer
 from healthchat.stages.reprocess import ReprocessRequest, start_reprocessing
 from healthchat.wiring import services
 
@@ -18,6 +18,7 @@ from healthchat.wiring import services
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@phi_safe_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ReprocessRequest.model_validate(event)
     svc = services()

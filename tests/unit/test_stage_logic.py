@@ -153,3 +153,10 @@ def test_reprocess_selects_ids_all_or_failed(svc: Services) -> None:
     assert all(t["reprocess"] for t in starter.triggers)
     record = svc.records.get("u1", ids[1])
     assert record is not None and reprocess_trigger(record)["document_id"] == ids[1]
+
+
+def test_register_accepts_a_url_encoded_key_from_an_s3_event(svc: Services) -> None:
+    svc.uploads.put("uploads/u1/my lab report.txt", b"Potassium 5.4 mmol/L, above the range.")
+    event = {"source": "aws.s3", "detail": {"object": {"key": "uploads/u1/my+lab+report.txt", "etag": "e"}}}
+    out = register_document(event, svc)
+    assert out.doc.upload_key == "uploads/u1/my lab report.txt"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from typing import Any
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, Field
 from ulid import ULID
@@ -96,6 +97,14 @@ def known_document_id(trigger: Trigger, records: RecordStore) -> str:
 def register_document(event: dict[str, Any], svc: Services) -> RegisterOutput:
     """Record the document as PROCESSING, then check size, type and pages (raising coded errors)."""
     trigger = parse_trigger(event)
+    if (
+        svc.uploads.size(trigger.upload_key) is None
+        and unquote_plus(trigger.upload_key) != trigger.upload_key
+    ):
+        # S3 event notifications URL-encode keys ("my file.pdf" -> "my+file.pdf"); accept either form.
+        decoded = unquote_plus(trigger.upload_key)
+        if svc.uploads.size(decoded) is not None:
+            trigger = trigger.model_copy(update={"upload_key": decoded})
     records = svc.records
     doc_id, duplicate = resolve_document_id(trigger, records)
     doc = DocRef(owner_id=trigger.owner_id, document_id=doc_id, upload_key=trigger.upload_key)
