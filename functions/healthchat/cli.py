@@ -127,6 +127,39 @@ def reprocess(
 
 
 @app.command()
+def watch(
+    inbox: Annotated[
+        Path | None, typer.Argument(help="Folder to watch (default $HEALTHCHAT_HOME/inbox).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One DocumentResult per line as each finishes.")
+    ] = False,
+    once: Annotated[bool, typer.Option("--once", help="Process what is there now, then exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 2.0,
+) -> None:
+    """Run every new file dropped into an inbox folder through the pipeline (Ctrl-C stops)."""
+    from healthchat.local.batch import Job
+    from healthchat.local.runtime import EmbeddedRuntime
+    from healthchat.local.watcher import watch as watch_inbox
+    from healthchat.wiring import services
+
+    svc = services()
+    folder = inbox or svc.settings.home / "inbox"
+    if not once:
+        err.print(f"Watching {folder} (Ctrl-C stops)")
+
+    def done(job: Job) -> None:
+        if job.result is not None:
+            _emit([job.result], as_json, None)
+
+    try:
+        with EmbeddedRuntime(svc.settings) as runtime:
+            watch_inbox(runtime, svc, folder, done, once=once, interval=interval)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def show(
     document_id: str,
     as_json: Annotated[bool, typer.Option("--json")] = False,

@@ -128,3 +128,16 @@ def test_extract_json_files_and_stdin(samples: Path, home: Path, tmp_path: Path)
     )
     entities = _lines(env_input.stdout)[0]["Entities"]
     assert any(any(t["Name"] == "NEGATION" for t in e["Traits"]) for e in entities)
+
+
+def test_watch_once_processes_new_inbox_files_only_once(home: Path, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    note = inbox / "note.txt"
+    note.write_text("Assessment: asthma. Plan: albuterol inhaler 2 puffs every 4 hours as needed.\n")
+    os.utime(note, (1_700_000_000, 1_700_000_000))  # settled: written well before the scan
+    first = _run(["watch", str(inbox), "--once", "--json"], home)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert [r["source"]["filename"] for r in _lines(first.stdout)] == ["note.txt"]
+    again = _run(["watch", str(inbox), "--once", "--json"], home)
+    assert again.returncode == 0 and _lines(again.stdout) == []
