@@ -243,6 +243,10 @@ def test_every_handler_in_the_template_exists_as_a_function_in_its_module(templa
         assert path.is_file(), f"{logical_id}: {path} missing"
         tree = ast.parse(path.read_text(encoding="utf-8"))
         defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        # or bound at module level: `lambda_handler = stage_handler(run_extract_text)`
+        defined |= {
+            t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+        }
         assert attr in defined, f"{logical_id}: {attr} not defined in {path}"
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from healthchat.domain.models import DocumentRecord, Status
 from healthchat.ports import PipelineStarter, RecordStore
+from healthchat.wiring import Services
 
 
 class ReprocessRequest(BaseModel):
@@ -53,6 +54,17 @@ def reprocess_trigger(record: DocumentRecord) -> dict[str, Any]:
         "upload_key": record.upload_key,
         "reprocess": True,
     }
+
+
+class ReprocessOutput(BaseModel):
+    started: int
+    document_ids: list[str]
+
+
+def reprocess(event: dict[str, Any], svc: Services) -> ReprocessOutput:
+    """The cloud entry point: validate the request, start one execution per chosen document."""
+    started = start_reprocessing(ReprocessRequest.model_validate(event), svc.records, svc.pipeline)
+    return ReprocessOutput(started=len(started), document_ids=started)
 
 
 def start_reprocessing(
