@@ -59,5 +59,6 @@ test: lint pytest test312 validate ## everything CI runs: lint, types, tests (3.
 clean: ## remove build outputs (keeps .venv and .tools)
 	rm -rf .aws-sam samples .pytest_cache .mypy_cache .ruff_cache
 
-bench: setup ## pipeline timings of the samples and handler cold imports -> benchmarks/README.md
+bench: setup ## pipeline timings, cold imports and extraction quality -> benchmarks/README.md
 	$(BIN)/python benchmarks/pipeline.py --write
+	$(BIN)/python benchmarks/extraction/run.py --write
