@@ -48,7 +48,11 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
 def _queue_like_local(stubber: Stubber, text: str) -> None:
     local = LocalMedicalExtractor()
     for b, e in chunk_spans(text):
-        entities = local.detect_entities(text[b:e]).entities
+        # DetectEntitiesV2 itself carries no ICD10CMConcepts (InferICD10CM does; see infer_icd10)
+        entities = [
+            {k: v for k, v in ent.items() if k != "ICD10CMConcepts"}
+            for ent in local.detect_entities(text[b:e]).entities
+        ]
         stubber.add_response(
             "detect_entities_v2", {"Entities": entities, "ModelVersion": "2.4.0"}, {"Text": text[b:e]}
         )

@@ -53,7 +53,7 @@ def test_every_entity_validates_as_the_detect_entities_v2_shape(entities: list[d
     ids = []
     for e in entities:
         Entity.model_validate(e)
-        assert set(e) == {
+        assert set(e) - {"ICD10CMConcepts"} == {
             "Id",
             "BeginOffset",
             "EndOffset",

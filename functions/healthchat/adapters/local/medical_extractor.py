@@ -18,8 +18,11 @@ from importlib import resources
 from typing import Any
 
 from healthchat.adapters.local import medical_context as ctx
+from healthchat.adapters.local.drug_lexicon import drug_terms
+from healthchat.adapters.local.icd10 import linker
+from healthchat.adapters.local.ner_crf import TaggedSpan, default_tagger
 from healthchat.domain.clinical import SectionMap
-from healthchat.domain.labs import LabMention, find_lab_mentions, find_lab_rows
+from healthchat.domain.labs import LabMention, find_lab_mentions, find_lab_rows, lookup_test
 from healthchat.ports import EntityResult
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
@@ -66,6 +69,11 @@ def _lexicon() -> _Lexicon:
         lex.add(b, _Term("MEDICATION", "BRAND_NAME", score=_SCORES["BRAND_NAME"]))
     for a in meds["abbreviation"]:
         lex.add(a, _Term("MEDICATION", "GENERIC_NAME", case_sensitive=True, surface=a, score=0.8))
+    listed = {t for entries in lex.by_first.values() for t, _ in entries}
+    for d in drug_terms():
+        toks = tuple(t.lower() for t in _TOKEN_RE.findall(d.phrase))
+        if toks not in listed:  # the curated list's typing wins
+            lex.add(d.phrase, _Term("MEDICATION", d.type, score=_SCORES[d.type] - 0.05))
     terms = _data("clinical_terms.json")
     for c in terms["conditions"]:
         caps = c["term"].isupper()
@@ -103,6 +111,53 @@ def _lexicon_matches(text: str, lex: _Lexicon) -> list[tuple[int, int, _Term]]:
         out.append(hit[:3])
         i += hit[3]
     return out
+
+
+# substances the CRF learned as chemicals that are use/behaviour, not medicines a patient takes:
+# DetectEntitiesV2's BEHAVIORAL_ENVIRONMENTAL_SOCIAL category and its types
+_SOCIAL = {
+    "alcohol": "ALCOHOL_CONSUMPTION",
+    "ethanol": "ALCOHOL_CONSUMPTION",
+    "tobacco": "TOBACCO_USE",
+    "nicotine": "TOBACCO_USE",
+    "cigarettes": "TOBACCO_USE",
+    "cocaine": "REC_DRUG_USE",
+    "heroin": "REC_DRUG_USE",
+    "marijuana": "REC_DRUG_USE",
+    "cannabis": "REC_DRUG_USE",
+    "methamphetamine": "REC_DRUG_USE",
+}
+_NOT_DRUGS = frozenset(("oxygen", "water", "cholesterol", "saline"))
+_GAZ_KIND = {
+    "MEDICATION": "MED",
+    "MEDICAL_CONDITION": "DX",
+    "TEST_TREATMENT_PROCEDURE": "PROC",
+    "ANATOMY": "ANAT",
+}
+
+
+@lru_cache(maxsize=1)
+def _feature_lexicon() -> _Lexicon:
+    """The lexicon plus ICD-10-CM condition names (data/gazetteer_conditions.txt): what the CRF's
+    gazetteer feature looks up. The extra names are evidence for the tagger, not entities on their own."""
+    lex = _Lexicon()
+    for entries in _lexicon().by_first.values():
+        for toks, term in entries:
+            lex.by_first.setdefault(toks[0], []).append((toks, term))
+    gaz = (
+        resources.files("healthchat").joinpath("data", "gazetteer_conditions.txt").read_text(encoding="utf-8")
+    )
+    dx = _Term("MEDICAL_CONDITION", "DX_NAME")
+    for line in gaz.splitlines():
+        if line and not line.startswith("#"):
+            lex.add(line, dx)
+    lex.finalize()
+    return lex
+
+
+def lexicon_spans(text: str) -> list[tuple[int, int, str]]:
+    """Feature-lexicon matches as (begin, end, kind), kind MED/DX/PROC/ANAT: the CRF's gazetteer input."""
+    return [(b, e, _GAZ_KIND[t.category]) for b, e, t in _lexicon_matches(text, _feature_lexicon())]
 
 
 class _Ids:
@@ -210,10 +265,12 @@ class LocalMedicalExtractor:
     None. Lexicons load from ``healthchat/data/*.json`` on first construction and are shared.
     """
 
-    name = "healthchat-rules-0.1"
+    name = "healthchat-crf-0.2"
 
     def __init__(self) -> None:
         self._lex = _lexicon()
+        self._tagger = default_tagger()
+        self.model_card: dict[str, Any] = self._tagger.card
 
     def detect_entities(self, text: str) -> EntityResult:
         """Entities with offsets into ``text``; Ids unique within the result (entities and attributes)."""
@@ -239,11 +296,39 @@ class LocalMedicalExtractor:
         for b, e, kind in _phi_spans(text):
             if drugs.find(1, b, e) == -1 and take(b, e):
                 found.append((b, e, "PHI", kind))
-        for b, e, term in lexical:
+        terms = lexical + self._tagged_terms(text)
+        # longest span first; on equal length the lexicon's (listed before the tagger's) wins
+        for b, e, term in sorted(terms, key=lambda t: t[0] - t[1]):
             if take(b, e):
                 found.append((b, e, "TERM", term))
         found.sort(key=lambda f: f[0])
         return EntityResult(entities=self._build(text, found), model_version=self.name)
+
+    def _tagged_terms(self, text: str) -> list[tuple[int, int, _Term]]:
+        """The CRF's mentions as terms; chemicals that are lab analytes (potassium, glucose) are not
+        medications and are left to the lab finder."""
+        out = []
+        for sp in self._tagger.tag(text, lexicon_spans(text)):
+            name = text[sp.begin : sp.end]
+            if "\n" in name:
+                continue
+            if sp.label == "CHEM":
+                attr = ctx.MED_ATTR_RE.search(name)
+                if attr is not None:  # "metformin 500 mg PO BID": the dose is an attribute, not the name
+                    name = name[: attr.start()].rstrip(" ,(-")
+                    if len(name) < 3:
+                        continue
+                    sp = TaggedSpan(sp.begin, sp.begin + len(name), sp.label, sp.score)
+                social = _SOCIAL.get(name.lower())
+                if social is not None:
+                    out.append((sp.begin, sp.end, _Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", social)))
+                    continue
+                if lookup_test(name) is not None or name.lower() in _NOT_DRUGS:
+                    continue
+                out.append((sp.begin, sp.end, _Term("MEDICATION", "GENERIC_NAME", score=sp.score)))
+            else:
+                out.append((sp.begin, sp.end, _Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)))
+        return out
 
     def _build(self, text: str, found: list[tuple[int, int, str, Any]]) -> list[dict[str, Any]]:
         ids = _Ids()
@@ -271,4 +356,7 @@ class LocalMedicalExtractor:
         elif term.category == "MEDICAL_CONDITION":
             traits = _condition_traits(text, b, e, term, section)
             ent["Traits"] = [{"Name": t, "Score": 0.8} for t in traits]
+            concepts = linker().link(ent["Text"])
+            if concepts:
+                ent["ICD10CMConcepts"] = concepts
         return ent
