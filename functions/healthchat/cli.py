@@ -187,8 +187,14 @@ def extract(
     from healthchat.wiring import services
 
     extractor = services().medical
+    failed = False
     for name in paths or ["-"]:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            failed = True
+            _extract_error(name, exc, as_json)
+            continue
         entities = extractor.detect_entities(text).entities
         if as_json:
             sys.stdout.write(json.dumps({"file": name, "Entities": entities}) + "\n")
@@ -197,6 +203,22 @@ def extract(
             for e in entities:
                 traits = ",".join(t["Name"] for t in e.get("Traits", []))
                 sys.stdout.write(f"  {e['Category']:<32} {e['Type']:<20} {e['Text']!r} {traits}\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _extract_error(name: str, exc: Exception, as_json: bool) -> None:
+    """One input of ``extract`` that is not a readable UTF-8 text file: say so and go on."""
+    if isinstance(exc, UnicodeDecodeError):
+        code, message = "UNSUPPORTED_TYPE", "not a UTF-8 text file (healthchat process reads PDFs and images)"
+    elif isinstance(exc, FileNotFoundError):
+        code, message = "NOT_FOUND", "no such file"
+    else:
+        code, message = "UNREADABLE", f"cannot be read ({type(exc).__name__})"
+    err.print(f"[red]{name}: {message}[/red]")
+    if as_json:
+        error = {"code": code, "message": message}
+        sys.stdout.write(json.dumps({"file": name, "Entities": [], "error": error}) + "\n")
 
 
 def main() -> None:

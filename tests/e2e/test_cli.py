@@ -130,6 +130,19 @@ def test_extract_json_files_and_stdin(samples: Path, home: Path, tmp_path: Path)
     assert any(any(t["Name"] == "NEGATION" for t in e["Traits"]) for e in entities)
 
 
+def test_extract_reports_unreadable_inputs_and_goes_on(samples: Path, home: Path) -> None:
+    # GIVEN a PDF (not text), a missing path and a text note WHEN extracted in one run
+    # THEN one JSON line per input, errors with a code, the note still extracted, and exit 1
+    note = samples / "doctor_note.txt"
+    proc = _run(["extract", str(samples / "lab_report.pdf"), "missing.txt", str(note), "--json"], home)
+    assert proc.returncode == 1
+    pdf, missing, ok = _lines(proc.stdout)
+    assert pdf["error"]["code"] == "UNSUPPORTED_TYPE" and pdf["Entities"] == []
+    assert missing["error"]["code"] == "NOT_FOUND"
+    assert "error" not in ok and ok["Entities"]
+    assert "healthchat process" in proc.stderr
+
+
 def test_watch_once_processes_new_inbox_files_only_once(home: Path, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()

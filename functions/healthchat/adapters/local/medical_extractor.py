@@ -128,6 +128,50 @@ _SOCIAL = {
     "methamphetamine": "REC_DRUG_USE",
 }
 _NOT_DRUGS = frozenset(("oxygen", "water", "cholesterol", "saline"))
+_TEST_HEADS = frozenset(
+    ("panel", "panels", "studies", "study", "count", "profile", "test", "tests", "screen")
+)
+
+
+def _lower_share(text: str) -> float:
+    letters = sum(c.isalpha() for c in text)
+    return sum(c.islower() for c in text) / letters if letters else 1.0
+
+
+def _on_heading_line(text: str, offset: int) -> bool:
+    """True if the line holding ``offset`` has letters but none in lower case."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    line = text[start : end if end != -1 else len(text)]
+    return not any(c.islower() for c in line)
+
+
+def _chem_term(text: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
+    """A CHEM mention as a medication, a social-history substance, or nothing (lab analytes such as
+    potassium and glucose are left to the lab finder; oxygen and water are not medications)."""
+    name = text[sp.begin : sp.end]
+    attr = ctx.MED_ATTR_RE.search(name)
+    if attr is not None:  # "metformin 500 mg PO BID": the dose is an attribute, not the name
+        name = name[: attr.start()].rstrip(" ,(-")
+        if len(name) < 3:
+            return None
+    end = sp.begin + len(name)
+    social = _SOCIAL.get(name.lower())
+    if social is not None:
+        return sp.begin, end, _Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", social)
+    if lookup_test(name) is not None or name.lower() in _NOT_DRUGS:
+        return None
+    return sp.begin, end, _Term("MEDICATION", "GENERIC_NAME", score=sp.score)
+
+
+def _condition_term(name: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
+    """A DIS mention as a condition, unless it names a test or panel ("lipid panel", "CBC")."""
+    words = name.lower().split()
+    if lookup_test(name) is not None or (words and words[-1] in _TEST_HEADS):
+        return None
+    return sp.begin, sp.end, _Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)
+
+
 _GAZ_KIND = {
     "MEDICATION": "MED",
     "MEDICAL_CONDITION": "DX",
@@ -305,29 +349,18 @@ class LocalMedicalExtractor:
         return EntityResult(entities=self._build(text, found), model_version=self.name)
 
     def _tagged_terms(self, text: str) -> list[tuple[int, int, _Term]]:
-        """The CRF's mentions as terms; chemicals that are lab analytes (potassium, glucose) are not
-        medications and are left to the lab finder."""
+        """The CRF's mentions as terms. Mentions on heading lines ("IRON STUDIES", "HISTORY OF PRESENT
+        ILLNESS") are dropped unless the whole text is in capitals: a heading names a section, not a
+        finding, and the tagger, trained on abstracts, has seen few capitalised lines."""
         out = []
+        mostly_caps = _lower_share(text) < 0.2
         for sp in self._tagger.tag(text, lexicon_spans(text)):
             name = text[sp.begin : sp.end]
-            if "\n" in name:
+            if "\n" in name or (not mostly_caps and _on_heading_line(text, sp.begin)):
                 continue
-            if sp.label == "CHEM":
-                attr = ctx.MED_ATTR_RE.search(name)
-                if attr is not None:  # "metformin 500 mg PO BID": the dose is an attribute, not the name
-                    name = name[: attr.start()].rstrip(" ,(-")
-                    if len(name) < 3:
-                        continue
-                    sp = TaggedSpan(sp.begin, sp.begin + len(name), sp.label, sp.score)
-                social = _SOCIAL.get(name.lower())
-                if social is not None:
-                    out.append((sp.begin, sp.end, _Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", social)))
-                    continue
-                if lookup_test(name) is not None or name.lower() in _NOT_DRUGS:
-                    continue
-                out.append((sp.begin, sp.end, _Term("MEDICATION", "GENERIC_NAME", score=sp.score)))
-            else:
-                out.append((sp.begin, sp.end, _Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)))
+            term = _chem_term(text, sp) if sp.label == "CHEM" else _condition_term(name, sp)
+            if term is not None:
+                out.append(term)
         return out
 
     def _build(self, text: str, found: list[tuple[int, int, str, Any]]) -> list[dict[str, Any]]:
