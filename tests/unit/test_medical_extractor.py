@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -146,12 +145,13 @@ def test_procedure_and_empty_text() -> None:
     assert result.entities == [] and result.model_version == x.name and result.units == 0
 
 
-def test_deterministic_and_fast() -> None:
-    # GIVEN ~200k characters WHEN extracted twice THEN identical output, at >= 100k chars/s
+def test_deterministic_on_a_long_text() -> None:
+    # GIVEN ~200k characters (many ConText pieces) WHEN extracted twice THEN identical output, and the
+    # traits of the first copy are those of the note alone (speed is measured in benchmarks/extraction)
     x = LocalMedicalExtractor()
     big = NOTE * (200_000 // len(NOTE))
-    t0 = time.perf_counter()
     first = x.detect_entities(big).entities
-    rate = len(big) / (time.perf_counter() - t0)
     assert first == x.detect_entities(big).entities
-    assert rate >= 100_000
+    alone = x.detect_entities(NOTE).entities
+    head = [e for e in first if e["EndOffset"] <= len(NOTE)]
+    assert [(e["Text"], e["Traits"]) for e in head] == [(e["Text"], e["Traits"]) for e in alone]

@@ -1,7 +1,9 @@
-"""Rule tables for the local medical extractor: medication attributes, PHI patterns, and context cues.
+"""Rule tables for the local medical extractor: medication attributes and PHI patterns.
 
-Regexes are compiled once at import. Context cues follow NegEx-style windows (cue within the same
-clause before the term) - a small hand-written stand-in until medspaCy's ConText arrives.
+Regexes are compiled once at import. Hand-written: no maintained library extracts dose/frequency/route
+attributes or PHI spans offline in Comprehend Medical's terms (medspaCy ships no such rules; scispaCy
+models cannot be installed here). Assertion context (negation and the rest) is medspaCy's ConText, in
+``context_medspacy``.
 """
 
 from __future__ import annotations
@@ -92,33 +94,3 @@ PHI_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-
-# ---- context cues (NegEx-style; the cue must precede the term in the same clause) -------------------
-
-CLAUSE_BREAK_RE = re.compile(r"[.;:\n!?]|\b(?:but|however|although|except)\b", re.IGNORECASE)
-NEGATION_RE = re.compile(
-    r"\b(?:no|not|denies|denied|deny|negative for|without|never|free of|absence of|absent|"
-    r"no evidence of|no signs? of|no history of|ruled out|nor)\b",
-    re.IGNORECASE,
-)
-NEGATION_AFTER_RE = re.compile(
-    r"^\s*(?:was |has been |is )?(?:ruled out|negative|absent|denied|resolved)\b", re.I
-)
-HYPOTHETICAL_RE = re.compile(
-    r"\b(?:rule out|r/o|if|in case of|should you|watch for|call if|return if|risk of|"
-    r"concern for|evaluate for|screen(?:ing)? for)\b",
-    re.IGNORECASE,
-)
-LOW_CONFIDENCE_RE = re.compile(
-    r"\b(?:possible|possibly|probable|suspected|questionable|likely|may have)\b", re.I
-)
-FAMILY_RE = re.compile(
-    r"\b(?:mother|father|mom|dad|sister|brother|sibling|siblings|grandmother|grandfather|aunt|uncle|"
-    r"cousin|son|daughter|parents?|family history|FHx|FH)\b",
-    re.IGNORECASE,
-)
-PAST_RE = re.compile(
-    r"\b(?:history of|hx of|h/o|s/p|status post|previous|prior|past|former|remote|in the past)\b",
-    re.IGNORECASE,
-)
-ALLERGY_CUE_RE = re.compile(r"\b(?:allergic to|allergy to|allergies to|intolerant of|intolerance to)\b", re.I)

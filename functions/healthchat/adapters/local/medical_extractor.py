@@ -1,7 +1,16 @@
-"""Local rule-based medical NER with output in Amazon Comprehend Medical's DetectEntitiesV2 shape.
+"""Local medical NER with output in Amazon Comprehend Medical's DetectEntitiesV2 shape.
 
-Lexicon lookup (token n-grams in a dict, one pass over the text) plus regexes for attributes, labs and
-PHI. It is a deterministic, dependency-free v1; a later engine (medspaCy) replaces the context rules.
+How an entity is found, in order of precedence (an accepted span blocks any overlapping later one):
+1. lab results (``healthchat.domain.labs``: table rows and "A1c was 7.2%" mentions), as TEST_NAME with
+   TEST_VALUE/TEST_UNIT attributes;
+2. PHI by pattern (names after "Patient:"/"Dr.", dates, ages, ids, phones, emails, addresses);
+3. terms: the curated lexicons (``data/medications.json``, ``clinical_terms.json``) plus 48.8k drug names
+   (``data/drug_names.tsv``), and the mentions of the CRF tagger (``ner_crf``: chemicals and diseases it
+   learned from BC5CDR and NCBI-disease); the longest span wins, the lexicon on a tie.
+Medication attributes (strength, dose, route, frequency, duration, form) are regexes over the words
+after the name (``medical_context``). Traits (negation, hypothetical, uncertainty, family, history) come
+from medspaCy's ConText and sectionizer (``context_medspacy``); DIAGNOSIS/SIGN/SYMPTOM from the lexicon.
+Conditions get ICD-10-CM codes where the linker (``icd10``) is confident.
 
 Allergies: a drug named in an "Allergies:" section or after "allergic to" is emitted as MEDICATION
 with a NEGATION trait (the patient is not taking it); Comprehend Medical documents no rule for this,
@@ -18,10 +27,10 @@ from importlib import resources
 from typing import Any
 
 from healthchat.adapters.local import medical_context as ctx
+from healthchat.adapters.local.context_medspacy import ContextAnnotator, annotator
 from healthchat.adapters.local.drug_lexicon import drug_terms
 from healthchat.adapters.local.icd10 import linker
 from healthchat.adapters.local.ner_crf import TaggedSpan, default_tagger
-from healthchat.domain.clinical import SectionMap
 from healthchat.domain.labs import LabMention, find_lab_mentions, find_lab_rows, lookup_test
 from healthchat.ports import EntityResult
 
@@ -172,6 +181,8 @@ def _condition_term(name: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
     return sp.begin, sp.end, _Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)
 
 
+_ASSERTED = frozenset(("MEDICAL_CONDITION", "MEDICATION"))  # categories whose traits come from ConText
+_TRAIT_ORDER = ("NEGATION", "HYPOTHETICAL", "LOW_CONFIDENCE", "PERTAINS_TO_FAMILY", "PAST_HISTORY")
 _GAZ_KIND = {
     "MEDICATION": "MED",
     "MEDICAL_CONDITION": "DX",
@@ -226,32 +237,6 @@ def _attribute(ids: _Ids, kind: str, category: str, begin: int, text: str, score
         "Category": category,
         "Traits": [],
     }
-
-
-def _clause_before(text: str, begin: int) -> str:
-    start = max(0, begin - 120)
-    window = text[start:begin]
-    cut = 0
-    for m in ctx.CLAUSE_BREAK_RE.finditer(window):
-        cut = m.end()
-    return window[cut:]
-
-
-def _condition_traits(text: str, begin: int, end: int, term: _Term, section: str | None) -> list[str]:
-    before = _clause_before(text, begin)
-    after = text[end : end + 30]
-    traits = [term.trait] if term.trait else []
-    if ctx.NEGATION_RE.search(before) or ctx.NEGATION_AFTER_RE.match(after):
-        traits.append("NEGATION")
-    if ctx.HYPOTHETICAL_RE.search(before):
-        traits.append("HYPOTHETICAL")
-    elif ctx.LOW_CONFIDENCE_RE.search(before):
-        traits.append("LOW_CONFIDENCE")
-    if section == "family_history" or ctx.FAMILY_RE.search(before):
-        traits.append("PERTAINS_TO_FAMILY")
-    elif section == "past_history" or ctx.PAST_RE.search(before):
-        traits.append("PAST_HISTORY")
-    return traits
 
 
 def _med_attributes(text: str, ids: _Ids, end: int, limit: int) -> list[dict[str, Any]]:
@@ -365,7 +350,10 @@ class LocalMedicalExtractor:
 
     def _build(self, text: str, found: list[tuple[int, int, str, Any]]) -> list[dict[str, Any]]:
         ids = _Ids()
-        sections = SectionMap(text)
+        asserted = [
+            (b, e, p.category) for b, e, kind, p in found if kind == "TERM" and p.category in _ASSERTED
+        ]
+        context = iter(self._context().annotate(text, asserted)) if asserted else iter(())
         entities = []
         for i, (b, e, kind, payload) in enumerate(found):
             if kind == "LAB":
@@ -374,22 +362,28 @@ class LocalMedicalExtractor:
                 entities.append(_entity(ids, text, b, e, "PROTECTED_HEALTH_INFORMATION", payload, 0.8))
             else:
                 next_begin = found[i + 1][0] if i + 1 < len(found) else len(text)
-                entities.append(self._term_entity(ids, text, b, e, payload, sections, next_begin))
+                traits = next(context).traits if payload.category in _ASSERTED else frozenset()
+                entities.append(_term_entity(ids, text, b, e, payload, traits, next_begin))
         return entities
 
-    def _term_entity(
-        self, ids: _Ids, text: str, b: int, e: int, term: _Term, sections: SectionMap, next_begin: int
-    ) -> dict[str, Any]:
-        ent = _entity(ids, text, b, e, term.category, term.type, term.score)
-        section = sections.at(b)
-        if term.category == "MEDICATION":
-            ent["Attributes"] = _med_attributes(text, ids, e, next_begin)
-            if section == "allergies" or ctx.ALLERGY_CUE_RE.search(_clause_before(text, b)):
-                ent["Traits"] = [{"Name": "NEGATION", "Score": 0.8}]
-        elif term.category == "MEDICAL_CONDITION":
-            traits = _condition_traits(text, b, e, term, section)
-            ent["Traits"] = [{"Name": t, "Score": 0.8} for t in traits]
-            concepts = linker().link(ent["Text"])
-            if concepts:
-                ent["ICD10CMConcepts"] = concepts
-        return ent
+    @staticmethod
+    def _context() -> ContextAnnotator:
+        return annotator()
+
+
+def _term_entity(
+    ids: _Ids, text: str, b: int, e: int, term: _Term, context: frozenset[str], next_begin: int
+) -> dict[str, Any]:
+    """One lexicon/tagger term as an entity; ``context`` holds its ConText traits (negation, family...)."""
+    ent = _entity(ids, text, b, e, term.category, term.type, term.score)
+    if term.category == "MEDICATION":
+        ent["Attributes"] = _med_attributes(text, ids, e, next_begin)
+        names = [t for t in _TRAIT_ORDER if t in context and t in ("NEGATION", "PAST_HISTORY")]
+        ent["Traits"] = [{"Name": t, "Score": 0.8} for t in names]
+    elif term.category == "MEDICAL_CONDITION":
+        names = ([term.trait] if term.trait else []) + [t for t in _TRAIT_ORDER if t in context]
+        ent["Traits"] = [{"Name": t, "Score": 0.8} for t in names]
+        concepts = linker().link(ent["Text"])
+        if concepts:
+            ent["ICD10CMConcepts"] = concepts
+    return ent
