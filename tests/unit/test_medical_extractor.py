@@ -155,3 +155,74 @@ def test_deterministic_on_a_long_text() -> None:
     alone = x.detect_entities(NOTE).entities
     head = [e for e in first if e["EndOffset"] <= len(NOTE)]
     assert [(e["Text"], e["Traits"]) for e in head] == [(e["Text"], e["Traits"]) for e in alone]
+
+
+def _named(text: str) -> dict[str, tuple[str, str]]:
+    return {
+        e["Text"]: (e["Category"], e["Type"]) for e in LocalMedicalExtractor().detect_entities(text).entities
+    }
+
+
+def test_headings_and_panel_names_are_not_conditions() -> None:
+    # GIVEN a lab report's capitalised headings WHEN extracted THEN no condition or drug comes from them
+    text = (
+        "THYROID PANEL\nTSH 6.8 H uIU/mL 0.4-4.0\nIRON STUDIES\nINFLAMMATION\nVITAMINS\n"
+        "Lipid panel ordered.\n"
+    )
+    cats = {c for c, _ in _named(text).values()}
+    assert "MEDICAL_CONDITION" not in cats and "MEDICATION" not in cats
+
+
+def test_an_all_capitals_note_still_has_its_findings() -> None:
+    # old EHR exports are all capitals: headings cannot be told apart, so nothing is dropped for case
+    named = _named("ASSESSMENT: ACUTE PANCREATITIS. STARTED ZOSYN.\n")
+    assert named.get("ACUTE PANCREATITIS", ("",))[0] == "MEDICAL_CONDITION"
+
+
+def test_tagger_finds_unlisted_names_and_keeps_substances_and_analytes_apart() -> None:
+    text = "Started tirzepatide 5 mg weekly. Cocaine use. Potassium was replaced. Developed cholangitis."
+    named = _named(text)
+    assert named["tirzepatide"][0] == "MEDICATION"
+    assert named["Cocaine"] == ("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", "REC_DRUG_USE")
+    assert named.get("Potassium", ("",))[0] != "MEDICATION"
+    assert named["cholangitis"][0] == "MEDICAL_CONDITION"
+    tirz = next(
+        e for e in LocalMedicalExtractor().detect_entities(text).entities if e["Text"] == "tirzepatide"
+    )
+    assert _attrs(tirz) == {"STRENGTH": "5 mg", "FREQUENCY": "weekly"}
+
+
+def test_conditions_carry_icd10_codes_only_when_confident() -> None:
+    ents = (
+        LocalMedicalExtractor().detect_entities("History of hypertension and a weird zorbic malady.").entities
+    )
+    htn = next(e for e in ents if e["Text"] == "hypertension")
+    assert htn["ICD10CMConcepts"][0]["Code"] == "I10"
+    assert all("ICD10CMConcepts" not in e for e in ents if "zorbic" in e["Text"])
+
+
+def test_time_expressions_tie_to_their_entity_as_comprehend_medical_does() -> None:
+    # GIVEN times next to a condition, a drug and a procedure, one tied to nothing, one already a DURATION
+    text = (
+        "Chest pain started 3 days ago. Took ibuprofen last night. Atorvastatin 40mg daily x 3 months. "
+        "Colonoscopy next year. Walked the dog yesterday."
+    )
+    ents = LocalMedicalExtractor().detect_entities(text).entities
+    times = {e["Text"]: e for e in ents if e["Category"] == "TIME_EXPRESSION"}
+    # THEN each tied time is an entity typed by what it relates to, carrying it as an OVERLAP attribute
+    assert {k: v["Type"] for k, v in times.items()} == {
+        "3 days ago": "TIME_TO_DX_NAME",
+        "last night": "TIME_TO_MEDICATION_NAME",
+        "next year": "TIME_TO_PROCEDURE_NAME",
+    }
+    (attr,) = times["last night"]["Attributes"]
+    assert (attr["Text"], attr["Type"], attr["RelationshipType"]) == ("ibuprofen", "GENERIC_NAME", "OVERLAP")
+    ids = [x["Id"] for e in ents for x in (e, *e["Attributes"])]
+    assert len(ids) == len(set(ids))
+    for e in ents:
+        Entity.model_validate(e)
+
+
+def test_treatments_are_found() -> None:
+    named = _named("Continue physical therapy and start CPAP at night.")
+    assert named["physical therapy"] == ("TEST_TREATMENT_PROCEDURE", "TREATMENT_NAME")

@@ -31,6 +31,12 @@ from healthchat.adapters.local.context_medspacy import ContextAnnotator, annotat
 from healthchat.adapters.local.drug_lexicon import drug_terms
 from healthchat.adapters.local.icd10 import linker
 from healthchat.adapters.local.ner_crf import TaggedSpan, default_tagger
+from healthchat.adapters.local.time_expressions import (
+    TIME_RELATIONSHIP,
+    TIME_TO_TYPES,
+    find_time_expressions,
+    relationship_type,
+)
 from healthchat.domain.labs import LabMention, find_lab_mentions, find_lab_rows, lookup_test
 from healthchat.ports import EntityResult
 
@@ -78,8 +84,12 @@ def _lexicon() -> _Lexicon:
         lex.add(b, _Term("MEDICATION", "BRAND_NAME", score=_SCORES["BRAND_NAME"]))
     for a in meds["abbreviation"]:
         lex.add(a, _Term("MEDICATION", "GENERIC_NAME", case_sensitive=True, surface=a, score=0.8))
+    for name, kind in _SOCIAL.items():
+        lex.add(name, _Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", kind, score=0.85))
     listed = {t for entries in lex.by_first.values() for t, _ in entries}
     for d in drug_terms():
+        if d.phrase in _NOT_DRUGS:
+            continue
         toks = tuple(t.lower() for t in _TOKEN_RE.findall(d.phrase))
         if toks not in listed:  # the curated list's typing wins
             lex.add(d.phrase, _Term("MEDICATION", d.type, score=_SCORES[d.type] - 0.05))
@@ -90,6 +100,9 @@ def _lexicon() -> _Lexicon:
     for p in terms["procedures"]:
         caps = p.isupper()
         lex.add(p, _Term("TEST_TREATMENT_PROCEDURE", "PROCEDURE_NAME", None, caps, p, 0.8))
+    for t in terms["treatments"]:
+        caps = t.isupper()
+        lex.add(t, _Term("TEST_TREATMENT_PROCEDURE", "TREATMENT_NAME", None, caps, t, 0.8))
     for a in terms["anatomy"]:
         lex.add(a, _Term("ANATOMY", "SYSTEM_ORGAN_SITE", score=0.75))
     lex.finalize()
@@ -137,6 +150,8 @@ _SOCIAL = {
     "methamphetamine": "REC_DRUG_USE",
 }
 _NOT_DRUGS = frozenset(("oxygen", "water", "cholesterol", "saline"))
+# in-code parts of the gazetteer the CRF was trained with (scripts/train_ner.py hashes them)
+GAZETTEER_RULES: dict[str, object] = {"social": sorted(_SOCIAL.items()), "not_drugs": sorted(_NOT_DRUGS)}
 _TEST_HEADS = frozenset(
     ("panel", "panels", "studies", "study", "count", "profile", "test", "tests", "screen")
 )
@@ -181,9 +196,11 @@ def _condition_term(name: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
     return sp.begin, sp.end, _Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)
 
 
-_ASSERTED = frozenset(("MEDICAL_CONDITION", "MEDICATION"))  # categories whose traits come from ConText
+# categories whose traits come from ConText
+_ASSERTED = frozenset(("MEDICAL_CONDITION", "MEDICATION", "BEHAVIORAL_ENVIRONMENTAL_SOCIAL"))
 _TRAIT_ORDER = ("NEGATION", "HYPOTHETICAL", "LOW_CONFIDENCE", "PERTAINS_TO_FAMILY", "PAST_HISTORY")
 _GAZ_KIND = {
+    "BEHAVIORAL_ENVIRONMENTAL_SOCIAL": "SOC",
     "MEDICATION": "MED",
     "MEDICAL_CONDITION": "DX",
     "TEST_TREATMENT_PROCEDURE": "PROC",
@@ -263,8 +280,14 @@ def _lab_entity(ids: _Ids, text: str, lab: LabMention) -> dict[str, Any]:
 def _entity(
     ids: _Ids, text: str, begin: int, end: int, category: str, kind: str, score: float
 ) -> dict[str, Any]:
+    return _entity_at(ids.next(), text, begin, end, category, kind, score)
+
+
+def _entity_at(
+    ident: int, text: str, begin: int, end: int, category: str, kind: str, score: float = 0.8
+) -> dict[str, Any]:
     return {
-        "Id": ids.next(),
+        "Id": ident,
         "BeginOffset": begin,
         "EndOffset": end,
         "Score": score,
@@ -284,6 +307,52 @@ def _phi_spans(text: str) -> list[tuple[int, int, str]]:
             b, e = (m.start(group), m.end(group)) if group else (m.start(), m.end())
             spans.append((b, e, kind))
     return spans
+
+
+_TIME_GAP = 80  # characters between a time expression and the entity it belongs to, at most
+_CLAUSE_END_RE = re.compile(r"\n|[.;!?](?:\s|$)")
+
+
+def _time_entities(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """TIME_EXPRESSION entities as DetectEntitiesV2 returns them: only a time tied to a medication,
+    condition, test, procedure or treatment in the same clause, typed by it (TIME_TO_DX_NAME ...) and
+    carrying it as an OVERLAP attribute. Times inside another entity or attribute ("x 3 months" after
+    a drug is its DURATION) are not repeated."""
+    spans = [(int(x["BeginOffset"]), int(x["EndOffset"])) for e in entities for x in (e, *e["Attributes"])]
+    occupied = bytearray(len(text))
+    for b, e in spans:
+        occupied[b:e] = b"\x01" * (e - b)
+    related = [e for e in entities if (e["Category"], e["Type"]) in TIME_TO_TYPES]
+    next_id = 1 + max((int(x["Id"]) for e in entities for x in (e, *e["Attributes"])), default=-1)
+    out = []
+    for b, e in find_time_expressions(text):
+        if occupied.find(1, b, e) != -1:
+            continue
+        best = _nearest_in_clause(text, b, e, related)
+        if best is None:
+            continue
+        attr = {
+            k: best[k] for k in ("Type", "Score", "BeginOffset", "EndOffset", "Text", "Category", "Traits")
+        }
+        attr.update(Id=next_id + 1, RelationshipScore=0.8, RelationshipType=TIME_RELATIONSHIP)
+        ent = _entity_at(
+            next_id, text, b, e, "TIME_EXPRESSION", relationship_type(best["Category"], best["Type"])
+        )
+        ent["Attributes"] = [attr]
+        out.append(ent)
+        next_id += 2
+    return out
+
+
+def _nearest_in_clause(text: str, b: int, e: int, related: list[dict[str, Any]]) -> dict[str, Any] | None:
+    best, gap = None, _TIME_GAP + 1
+    for ent in related:
+        lo, hi = (int(ent["EndOffset"]), b) if int(ent["EndOffset"]) <= b else (e, int(ent["BeginOffset"]))
+        if hi < lo:
+            continue  # overlapping spans are excluded before this
+        if hi - lo < gap and not _CLAUSE_END_RE.search(text, lo, hi):
+            best, gap = ent, hi - lo
+    return best
 
 
 class LocalMedicalExtractor:
@@ -331,7 +400,10 @@ class LocalMedicalExtractor:
             if take(b, e):
                 found.append((b, e, "TERM", term))
         found.sort(key=lambda f: f[0])
-        return EntityResult(entities=self._build(text, found), model_version=self.name)
+        entities = self._build(text, found)
+        entities += _time_entities(text, entities)
+        entities.sort(key=lambda ent: int(ent["BeginOffset"]))
+        return EntityResult(entities=entities, model_version=self.name)
 
     def _tagged_terms(self, text: str) -> list[tuple[int, int, _Term]]:
         """The CRF's mentions as terms. Mentions on heading lines ("IRON STUDIES", "HISTORY OF PRESENT
@@ -380,6 +452,8 @@ def _term_entity(
         ent["Attributes"] = _med_attributes(text, ids, e, next_begin)
         names = [t for t in _TRAIT_ORDER if t in context and t in ("NEGATION", "PAST_HISTORY")]
         ent["Traits"] = [{"Name": t, "Score": 0.8} for t in names]
+    elif term.category == "BEHAVIORAL_ENVIRONMENTAL_SOCIAL" and "NEGATION" in context:
+        ent["Traits"] = [{"Name": "NEGATION", "Score": 0.8}]  # "does not smoke or drink alcohol"
     elif term.category == "MEDICAL_CONDITION":
         names = ([term.trait] if term.trait else []) + [t for t in _TRAIT_ORDER if t in context]
         ent["Traits"] = [{"Name": t, "Score": 0.8} for t in names]
