@@ -217,3 +217,21 @@ def test_pubtator_reader_rejects_offsets_that_do_not_point_at_the_mention() -> N
     bad = ["1|t|Aspirin.\n", "1|a|x\n", "1\t1\t7\tAspirin\tChemical\tD1\n"]
     with pytest.raises(ValueError, match="do not match"):
         pubtator.parse_pubtator(bad)
+
+
+MTS = BENCH.parents[1].parent / "shared" / "data" / "mts_dialog" / "MTS-Dialog-ValidationSet.csv"
+
+
+@pytest.mark.skipif(not MTS.exists(), reason="../shared/data is not beside the checkout")
+def test_mts_negation_gold_points_at_its_mentions() -> None:
+    # every labelled span still slices to its mention in the shared notes, and both labels occur
+    import csv
+    import json
+
+    gold = json.loads((BENCH / "mts_negation_gold.json").read_text(encoding="utf-8"))
+    with MTS.open(encoding="utf-8", newline="") as fh:
+        notes = {row["ID"]: row["section_text"] for row in csv.DictReader(fh)}
+    items = gold["items"]
+    assert len(items) >= 80
+    assert all(notes[g["id"]][g["begin"] : g["end"]] == g["mention"] for g in items)
+    assert 0 < sum(g["negated"] for g in items) < len(items)
