@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "extraction"))
 
 from pubtator import PubTatorDocument, read_pubtator  # noqa: E402
 
-from healthchat.adapters.local import medical_extractor, ner_crf  # noqa: E402
-from healthchat.adapters.local.medical_extractor import lexicon_spans  # noqa: E402
+from healthchat.adapters.local import medical_lexicon, ner_crf  # noqa: E402
+from healthchat.adapters.local.medical_lexicon import lexicon_spans  # noqa: E402
 
 DATA = Path(os.environ.get("HEALTHCHAT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "functions" / "healthchat" / "data"
@@ -120,7 +120,7 @@ def lexicon_hash() -> str:
     h = hashlib.sha256()
     for name in ("medications.json", "clinical_terms.json", "gazetteer_conditions.txt", "drug_names.tsv"):
         h.update((OUT / name).read_bytes())
-    h.update(repr(sorted(medical_extractor.GAZETTEER_RULES.items())).encode())
+    h.update(repr(sorted(medical_lexicon.GAZETTEER_RULES.items())).encode())
     return h.hexdigest()[:16]
 
 

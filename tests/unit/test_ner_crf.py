@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from healthchat.adapters.local import ner_crf
-from healthchat.adapters.local.medical_extractor import lexicon_spans
+from healthchat.adapters.local.medical_lexicon import lexicon_spans
 from healthchat.adapters.local.ner_crf import TaggedSpan
 
 ROOT = Path(__file__).resolve().parents[2]

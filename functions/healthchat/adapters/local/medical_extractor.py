@@ -19,17 +19,20 @@ and :func:`healthchat.domain.clinical.medications_from` drops NEGATION medicatio
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from healthchat.adapters.local import medical_context as ctx
 from healthchat.adapters.local.context_medspacy import ContextAnnotator, annotator
-from healthchat.adapters.local.drug_lexicon import drug_terms
 from healthchat.adapters.local.icd10 import linker
+from healthchat.adapters.local.medical_lexicon import (
+    NOT_DRUGS,
+    SOCIAL,
+    Term,
+    lexicon,
+    lexicon_matches,
+    lexicon_spans,
+)
 from healthchat.adapters.local.ner_crf import TaggedSpan, default_tagger
 from healthchat.adapters.local.time_expressions import (
     TIME_RELATIONSHIP,
@@ -40,118 +43,6 @@ from healthchat.adapters.local.time_expressions import (
 from healthchat.domain.labs import LabMention, find_lab_mentions, find_lab_rows, lookup_test
 from healthchat.ports import EntityResult
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
-_SCORES = {"GENERIC_NAME": 0.95, "BRAND_NAME": 0.9, "ABBREVIATION": 0.8, "DX_NAME": 0.85, "TEST_NAME": 0.9}
-
-
-@dataclass(frozen=True)
-class _Term:
-    category: str
-    type: str
-    trait: str | None = None  # DIAGNOSIS / SYMPTOM / SIGN for conditions
-    case_sensitive: bool = False
-    surface: str = ""
-    score: float = 0.85
-
-
-@dataclass
-class _Lexicon:
-    """Phrases keyed by their first lower-cased token; longest match wins."""
-
-    by_first: dict[str, list[tuple[tuple[str, ...], _Term]]] = field(default_factory=dict)
-
-    def add(self, phrase: str, term: _Term) -> None:
-        toks = tuple(t.lower() for t in _TOKEN_RE.findall(phrase))
-        if toks:
-            self.by_first.setdefault(toks[0], []).append((toks, term))
-
-    def finalize(self) -> None:
-        for entries in self.by_first.values():
-            entries.sort(key=lambda e: -len(e[0]))
-
-
-def _data(name: str) -> Any:
-    return json.loads(resources.files("healthchat").joinpath("data", name).read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=1)
-def _lexicon() -> _Lexicon:
-    lex = _Lexicon()
-    meds = _data("medications.json")
-    for g in meds["generic"]:
-        lex.add(g, _Term("MEDICATION", "GENERIC_NAME", score=_SCORES["GENERIC_NAME"]))
-    for b in meds["brand"]:
-        lex.add(b, _Term("MEDICATION", "BRAND_NAME", score=_SCORES["BRAND_NAME"]))
-    for a in meds["abbreviation"]:
-        lex.add(a, _Term("MEDICATION", "GENERIC_NAME", case_sensitive=True, surface=a, score=0.8))
-    for name, kind in _SOCIAL.items():
-        lex.add(name, _Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", kind, score=0.85))
-    listed = {t for entries in lex.by_first.values() for t, _ in entries}
-    for d in drug_terms():
-        if d.phrase in _NOT_DRUGS:
-            continue
-        toks = tuple(t.lower() for t in _TOKEN_RE.findall(d.phrase))
-        if toks not in listed:  # the curated list's typing wins
-            lex.add(d.phrase, _Term("MEDICATION", d.type, score=_SCORES[d.type] - 0.05))
-    terms = _data("clinical_terms.json")
-    for c in terms["conditions"]:
-        caps = c["term"].isupper()
-        lex.add(c["term"], _Term("MEDICAL_CONDITION", "DX_NAME", c["trait"], caps, c["term"], 0.85))
-    for p in terms["procedures"]:
-        caps = p.isupper()
-        lex.add(p, _Term("TEST_TREATMENT_PROCEDURE", "PROCEDURE_NAME", None, caps, p, 0.8))
-    for t in terms["treatments"]:
-        caps = t.isupper()
-        lex.add(t, _Term("TEST_TREATMENT_PROCEDURE", "TREATMENT_NAME", None, caps, t, 0.8))
-    for a in terms["anatomy"]:
-        lex.add(a, _Term("ANATOMY", "SYSTEM_ORGAN_SITE", score=0.75))
-    lex.finalize()
-    return lex
-
-
-def _lexicon_matches(text: str, lex: _Lexicon) -> list[tuple[int, int, _Term]]:
-    toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
-    lowered = [t[2].lower() for t in toks]
-    out: list[tuple[int, int, _Term]] = []
-    i = 0
-    while i < len(toks):
-        hit = None
-        for phrase, term in lex.by_first.get(lowered[i], ()):
-            n = len(phrase)
-            if tuple(lowered[i : i + n]) != phrase:
-                continue
-            begin, end = toks[i][0], toks[i + n - 1][1]
-            if term.case_sensitive and text[begin:end] != term.surface:
-                continue
-            if n > 1 and "\n" in text[begin:end]:
-                continue
-            hit = (begin, end, term, n)
-            break
-        if hit is None:
-            i += 1
-            continue
-        out.append(hit[:3])
-        i += hit[3]
-    return out
-
-
-# substances the CRF learned as chemicals that are use/behaviour, not medicines a patient takes:
-# DetectEntitiesV2's BEHAVIORAL_ENVIRONMENTAL_SOCIAL category and its types
-_SOCIAL = {
-    "alcohol": "ALCOHOL_CONSUMPTION",
-    "ethanol": "ALCOHOL_CONSUMPTION",
-    "tobacco": "TOBACCO_USE",
-    "nicotine": "TOBACCO_USE",
-    "cigarettes": "TOBACCO_USE",
-    "cocaine": "REC_DRUG_USE",
-    "heroin": "REC_DRUG_USE",
-    "marijuana": "REC_DRUG_USE",
-    "cannabis": "REC_DRUG_USE",
-    "methamphetamine": "REC_DRUG_USE",
-}
-_NOT_DRUGS = frozenset(("oxygen", "water", "cholesterol", "saline"))
-# in-code parts of the gazetteer the CRF was trained with (scripts/train_ner.py hashes them)
-GAZETTEER_RULES: dict[str, object] = {"social": sorted(_SOCIAL.items()), "not_drugs": sorted(_NOT_DRUGS)}
 _TEST_HEADS = frozenset(
     ("panel", "panels", "studies", "study", "count", "profile", "test", "tests", "screen")
 )
@@ -170,7 +61,7 @@ def _on_heading_line(text: str, offset: int) -> bool:
     return not any(c.islower() for c in line)
 
 
-def _chem_term(text: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
+def _chem_term(text: str, sp: TaggedSpan) -> tuple[int, int, Term] | None:
     """A CHEM mention as a medication, a social-history substance, or nothing (lab analytes such as
     potassium and glucose are left to the lab finder; oxygen and water are not medications)."""
     name = text[sp.begin : sp.end]
@@ -180,56 +71,25 @@ def _chem_term(text: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
         if len(name) < 3:
             return None
     end = sp.begin + len(name)
-    social = _SOCIAL.get(name.lower())
+    social = SOCIAL.get(name.lower())
     if social is not None:
-        return sp.begin, end, _Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", social)
-    if lookup_test(name) is not None or name.lower() in _NOT_DRUGS:
+        return sp.begin, end, Term("BEHAVIORAL_ENVIRONMENTAL_SOCIAL", social)
+    if lookup_test(name) is not None or name.lower() in NOT_DRUGS:
         return None
-    return sp.begin, end, _Term("MEDICATION", "GENERIC_NAME", score=sp.score)
+    return sp.begin, end, Term("MEDICATION", "GENERIC_NAME", score=sp.score)
 
 
-def _condition_term(name: str, sp: TaggedSpan) -> tuple[int, int, _Term] | None:
+def _condition_term(name: str, sp: TaggedSpan) -> tuple[int, int, Term] | None:
     """A DIS mention as a condition, unless it names a test or panel ("lipid panel", "CBC")."""
     words = name.lower().split()
     if lookup_test(name) is not None or (words and words[-1] in _TEST_HEADS):
         return None
-    return sp.begin, sp.end, _Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)
+    return sp.begin, sp.end, Term("MEDICAL_CONDITION", "DX_NAME", score=sp.score)
 
 
 # categories whose traits come from ConText
 _ASSERTED = frozenset(("MEDICAL_CONDITION", "MEDICATION", "BEHAVIORAL_ENVIRONMENTAL_SOCIAL"))
 _TRAIT_ORDER = ("NEGATION", "HYPOTHETICAL", "LOW_CONFIDENCE", "PERTAINS_TO_FAMILY", "PAST_HISTORY")
-_GAZ_KIND = {
-    "BEHAVIORAL_ENVIRONMENTAL_SOCIAL": "SOC",
-    "MEDICATION": "MED",
-    "MEDICAL_CONDITION": "DX",
-    "TEST_TREATMENT_PROCEDURE": "PROC",
-    "ANATOMY": "ANAT",
-}
-
-
-@lru_cache(maxsize=1)
-def _feature_lexicon() -> _Lexicon:
-    """The lexicon plus ICD-10-CM condition names (data/gazetteer_conditions.txt): what the CRF's
-    gazetteer feature looks up. The extra names are evidence for the tagger, not entities on their own."""
-    lex = _Lexicon()
-    for entries in _lexicon().by_first.values():
-        for toks, term in entries:
-            lex.by_first.setdefault(toks[0], []).append((toks, term))
-    gaz = (
-        resources.files("healthchat").joinpath("data", "gazetteer_conditions.txt").read_text(encoding="utf-8")
-    )
-    dx = _Term("MEDICAL_CONDITION", "DX_NAME")
-    for line in gaz.splitlines():
-        if line and not line.startswith("#"):
-            lex.add(line, dx)
-    lex.finalize()
-    return lex
-
-
-def lexicon_spans(text: str) -> list[tuple[int, int, str]]:
-    """Feature-lexicon matches as (begin, end, kind), kind MED/DX/PROC/ANAT: the CRF's gazetteer input."""
-    return [(b, e, _GAZ_KIND[t.category]) for b, e, t in _lexicon_matches(text, _feature_lexicon())]
 
 
 class _Ids:
@@ -366,7 +226,7 @@ class LocalMedicalExtractor:
     name = "healthchat-crf-0.2"
 
     def __init__(self) -> None:
-        self._lex = _lexicon()
+        self._lex = lexicon()
         self._tagger = default_tagger()
         self.model_card: dict[str, Any] = self._tagger.card
 
@@ -386,7 +246,7 @@ class LocalMedicalExtractor:
         ):
             if take(lab.name_begin, lab.end):
                 found.append((lab.name_begin, lab.name_end, "LAB", lab))
-        lexical = _lexicon_matches(text, self._lex)
+        lexical = lexicon_matches(text, self._lex)
         drugs = bytearray(len(text))
         for b, e, term in lexical:
             if term.category == "MEDICATION":
@@ -405,7 +265,7 @@ class LocalMedicalExtractor:
         entities.sort(key=lambda ent: int(ent["BeginOffset"]))
         return EntityResult(entities=entities, model_version=self.name)
 
-    def _tagged_terms(self, text: str) -> list[tuple[int, int, _Term]]:
+    def _tagged_terms(self, text: str) -> list[tuple[int, int, Term]]:
         """The CRF's mentions as terms. Mentions on heading lines ("IRON STUDIES", "HISTORY OF PRESENT
         ILLNESS") are dropped unless the whole text is in capitals: a heading names a section, not a
         finding, and the tagger, trained on abstracts, has seen few capitalised lines."""
@@ -444,7 +304,7 @@ class LocalMedicalExtractor:
 
 
 def _term_entity(
-    ids: _Ids, text: str, b: int, e: int, term: _Term, context: frozenset[str], next_begin: int
+    ids: _Ids, text: str, b: int, e: int, term: Term, context: frozenset[str], next_begin: int
 ) -> dict[str, Any]:
     """One lexicon/tagger term as an entity; ``context`` holds its ConText traits (negation, family...)."""
     ent = _entity(ids, text, b, e, term.category, term.type, term.score)
