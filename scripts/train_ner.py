@@ -27,10 +27,10 @@ import pycrfsuite
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks" / "extraction"))
 
-from pubtator import PubTatorDocument, read_pubtator  # noqa: E402
-
 from healthchat.adapters.local import medical_lexicon, ner_crf  # noqa: E402
 from healthchat.adapters.local.medical_lexicon import lexicon_spans  # noqa: E402
+
+from pubtator import PubTatorDocument, read_pubtator  # noqa: E402
 
 DATA = Path(os.environ.get("HEALTHCHAT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "functions" / "healthchat" / "data"

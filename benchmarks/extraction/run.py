@@ -17,10 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubtator import PubTatorDocument, read_pubtator
-from scorer import Span, SpanScore, score_by_type, score_spans
-
 from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
+
+from pubtator import PubTatorDocument, read_pubtator
 from samples import (
     entity_spans,
     make_samples,
@@ -30,6 +29,7 @@ from samples import (
     score_mts_negation,
     score_note,
 )
+from scorer import Span, SpanScore, score_by_type, score_spans
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("HEALTHCHAT_SHARED_DATA", ROOT.parent / "shared" / "data"))

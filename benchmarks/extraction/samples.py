@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from healthchat.domain.labs import lookup_test, normalize_unit
+from healthchat.ports import MedicalExtractor
+
 from note_gold import DOC, note_gold
 from scorer import (
     Accuracy,
@@ -23,9 +26,6 @@ from scorer import (
     negation_accuracy,
     normalize_text,
 )
-
-from healthchat.domain.labs import lookup_test, normalize_unit
-from healthchat.ports import MedicalExtractor
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_FILES = {"lab_report.pdf": "text-layer", "lab_report_scan.png": "ocr", "lab_report_scan.pdf": "ocr"}

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "extraction"))
 import make_samples  # noqa: E402
+
 from note_gold import note_gold  # noqa: E402
 
 CONDITION, MEDICATION = "MEDICAL_CONDITION", "MEDICATION"
