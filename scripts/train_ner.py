@@ -31,6 +31,7 @@ from healthchat.adapters.local import medical_lexicon, ner_crf  # noqa: E402
 from healthchat.adapters.local.medical_lexicon import lexicon_spans  # noqa: E402
 
 from pubtator import PubTatorDocument, read_pubtator  # noqa: E402
+from scorer import Span, score_spans  # noqa: E402
 
 DATA = Path(os.environ.get("HEALTHCHAT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "functions" / "healthchat" / "data"
@@ -93,26 +94,25 @@ def train(
 
 
 def evaluate(tagger: ner_crf.CrfTagger, docs: Sequence[PubTatorDocument]) -> dict[str, dict[str, float]]:
-    """Exact-span precision/recall/F1 per label (CHEM, DIS)."""
-    counts = {k: [0, 0, 0] for k in ("CHEM", "DIS")}  # true positives, predicted, gold
-    for doc in docs:
-        gold = {(m.begin, m.end, GOLD_LABEL[m.type]) for m in doc.mentions if m.type in GOLD_LABEL}
-        pred = {(s.begin, s.end, s.label) for s in tagger.tag(doc.text, lexicon_spans(doc.text))}
-        for k, c in counts.items():
-            g = {x for x in gold if x[2] == k}
-            p = {x for x in pred if x[2] == k}
-            c[0] += len(g & p)
-            c[1] += len(p)
-            c[2] += len(g)
-    out = {}
-    for k, (tp, npred, ngold) in counts.items():
-        if not ngold:
-            continue
-        p = tp / npred if npred else 0.0
-        r = tp / ngold
-        f1 = 2 * p * r / (p + r) if tp else 0.0
-        out[k] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f1, 3)}
-    return out
+    """Exact-span precision/recall/F1 per label (CHEM, DIS) with gold, by the benchmark's scorer."""
+    gold = [
+        Span(d.pmid, m.begin, m.end, GOLD_LABEL[m.type])
+        for d in docs
+        for m in d.mentions
+        if m.type in GOLD_LABEL
+    ]
+    pred = [
+        Span(d.pmid, t.begin, t.end, t.label) for d in docs for t in tagger.tag(d.text, lexicon_spans(d.text))
+    ]
+    return {
+        label: {
+            "precision": round(s.exact.precision, 3),
+            "recall": round(s.exact.recall, 3),
+            "f1": round(s.exact.f1, 3),
+        }
+        for label, s in score_spans(gold, pred).items()
+        if label != "ALL" and s.gold
+    }
 
 
 def lexicon_hash() -> str:
