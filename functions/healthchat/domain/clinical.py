@@ -10,60 +10,70 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from healthchat.domain.labs import interpret_labs
 from healthchat.domain.models import Condition, LabResult, Medication
 
+# Section headers as notes print them, by the section kind they open: the one table both section finders
+# read (``sections_of`` here, and the medspaCy sectionizer's rules in adapters/local/context_medspacy).
+SECTION_HEADERS: dict[str, tuple[str, ...]] = {
+    "allergies": ("allergies:", "allergy:", "drug allergies:", "allergies/reactions:"),
+    "family_history": ("family history:", "family hx:", "fhx:", "fh:"),
+    "past_history": (
+        "past medical history:",
+        "pmh:",
+        "medical history:",
+        "past history:",
+        "past surgical history:",
+        "psh:",
+    ),
+    "medications": (
+        "medications:",
+        "current medications:",
+        "meds:",
+        "home medications:",
+        "discharge medications:",
+        "medication changes:",
+    ),
+    "assessment": (
+        "assessment and plan:",
+        "assessment & plan:",
+        "assessment/plan:",
+        "assessment:",
+        "a/p:",
+        "impression:",
+        "diagnosis:",
+        "diagnoses:",
+        "discharge diagnosis:",
+        "discharge diagnoses:",
+    ),
+    "plan": ("plan:",),
+    "follow_up": (
+        "follow-up:",
+        "follow up:",
+        "followup:",
+        "instructions:",
+        "discharge instructions:",
+        "patient instructions:",
+    ),
+    "social_history": ("social history:",),
+    "hpi": ("history of present illness:", "hpi:", "chief complaint:"),
+    "ros": ("review of systems:", "ros:"),
+    "exam": ("physical exam:", "physical examination:", "exam:"),
+    "results": ("results:", "labs:", "lab results:"),
+}
+
+
+def _header_key(header: str) -> str:
+    """Letters only, lower case, one space between words ("Assessment & Plan:" -> "assessment plan")."""
+    return re.sub(r"[^a-z]+", " ", header.lower()).strip()
+
+
 SECTION_NAMES: dict[str, str] = {
-    "allergies": "allergies",
-    "allergy": "allergies",
-    "drug allergies": "allergies",
-    "allergies reactions": "allergies",
-    "family history": "family_history",
-    "family hx": "family_history",
-    "fhx": "family_history",
-    "fh": "family_history",
-    "past medical history": "past_history",
-    "pmh": "past_history",
-    "medical history": "past_history",
-    "past history": "past_history",
-    "past surgical history": "past_history",
-    "psh": "past_history",
-    "medications": "medications",
-    "current medications": "medications",
-    "meds": "medications",
-    "home medications": "medications",
-    "discharge medications": "medications",
-    "medication changes": "medications",
-    "assessment": "assessment",
-    "assessment and plan": "assessment",
-    "assessment plan": "assessment",
-    "a p": "assessment",
-    "impression": "assessment",
-    "diagnosis": "assessment",
-    "diagnoses": "assessment",
-    "discharge diagnosis": "assessment",
-    "discharge diagnoses": "assessment",
-    "plan": "plan",
-    "follow up": "follow_up",
-    "followup": "follow_up",
-    "instructions": "follow_up",
-    "discharge instructions": "follow_up",
-    "patient instructions": "follow_up",
-    "social history": "social_history",
-    "history of present illness": "hpi",
-    "hpi": "hpi",
-    "chief complaint": "hpi",
-    "review of systems": "ros",
-    "ros": "ros",
-    "physical exam": "exam",
-    "physical examination": "exam",
-    "exam": "exam",
-    "results": "results",
-    "labs": "results",
-    "lab results": "results",
+    _header_key(h): name for name, headers in SECTION_HEADERS.items() for h in headers
 }
 _HEADER_RE = re.compile(r"^[ \t]*(?P<h>[A-Za-z][A-Za-z /&\-]{0,38}[A-Za-z])[ \t]*:", re.MULTILINE)
 _BLANK_RE = re.compile(r"\n[ \t]*\n")
@@ -78,18 +88,23 @@ class Section:
 
 
 def sections_of(text: str) -> list[Section]:
-    """Known section headers ('Allergies:', 'Family History:', 'Assessment and Plan:') and their extent.
-
-    A section runs to the next known header or the next blank line, whichever comes first.
-    """
+    """Known section headers ('Allergies:', 'Family History:', 'Assessment and Plan:') and their extent
+    (see :func:`section_extents`)."""
     heads = []
     for m in _HEADER_RE.finditer(text):
-        key = re.sub(r"[^a-z]+", " ", m.group("h").lower()).strip()
-        if key in SECTION_NAMES:
-            heads.append((SECTION_NAMES[key], m.start(), m.end()))
+        name = SECTION_NAMES.get(_header_key(m.group("h")))
+        if name is not None:
+            heads.append((m.start(), m.end(), name))
+    return section_extents(text, heads)
+
+
+def section_extents(text: str, heads: Iterable[tuple[int, int, str]]) -> list[Section]:
+    """Sections from headers found in ``text`` as (header begin, body begin, kind): a section runs to the
+    next header or the next blank line, whichever comes first."""
+    ordered = sorted(heads)
     out = []
-    for i, (name, begin, body) in enumerate(heads):
-        nxt = heads[i + 1][1] if i + 1 < len(heads) else len(text)
+    for i, (begin, body, name) in enumerate(ordered):
+        nxt = ordered[i + 1][0] if i + 1 < len(ordered) else len(text)
         blank = _BLANK_RE.search(text, body, nxt)
         # a header followed directly by a blank line ("Plan:\n\n1. ...") owns the block after it
         if blank is not None and not text[body : blank.start()].strip():
@@ -99,10 +114,11 @@ def sections_of(text: str) -> list[Section]:
 
 
 class SectionMap:
-    """The sections of one text, answering "which section is this offset in?" in O(log n)."""
+    """The sections of one text (found by :func:`sections_of` unless given), answering "which section is
+    this offset in?" in O(log n)."""
 
-    def __init__(self, text: str) -> None:
-        self.sections = sections_of(text)
+    def __init__(self, text: str, sections: list[Section] | None = None) -> None:
+        self.sections = sections_of(text) if sections is None else sections
         self._starts = [s.body_begin for s in self.sections]
 
     def at(self, offset: int) -> str | None:

@@ -16,7 +16,6 @@ the first annotator is built, not with this module.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 import warnings
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from healthchat.domain.clinical import SECTION_HEADERS, SectionMap, section_extents
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -44,7 +45,7 @@ _TRAIT_OF_CATEGORY = {
 }
 _SECTION_TRAIT = {"family_history": "PERTAINS_TO_FAMILY", "past_history": "PAST_HISTORY"}
 
-# medspaCy's default section categories -> the project's names (healthchat.domain.clinical.SECTION_NAMES)
+# medspaCy's default section categories -> the project's names (healthchat.domain.clinical.SECTION_HEADERS)
 _SECTION_NAME = {
     "allergy": "allergies",
     "past_medical_history": "past_history",
@@ -59,46 +60,6 @@ _SECTION_NAME = {
 }
 # default header rules that misfire at the start of ordinary lines, or that name a section wrongly
 _DROP_DEFAULT_HEADERS = {"consult", "primary:", "secondary:", "service:", "facility:", "psh:", "pmhsx:"}
-# the project's headers, by section name; matched case-insensitively at the start of a line
-_HEADERS: dict[str, tuple[str, ...]] = {
-    "allergies": ("allergies:", "allergy:", "drug allergies:", "allergies/reactions:"),
-    "family_history": ("family history:", "family hx:", "fhx:", "fh:"),
-    "past_history": (
-        "past medical history:",
-        "pmh:",
-        "medical history:",
-        "past history:",
-        "past surgical history:",
-        "psh:",
-    ),
-    "medications": (
-        "medications:",
-        "current medications:",
-        "meds:",
-        "home medications:",
-        "discharge medications:",
-        "medication changes:",
-    ),
-    "assessment": (
-        "assessment and plan:",
-        "assessment & plan:",
-        "assessment/plan:",
-        "assessment:",
-        "a/p:",
-        "impression:",
-        "diagnosis:",
-        "diagnoses:",
-        "discharge diagnosis:",
-        "discharge diagnoses:",
-    ),
-    "plan": ("plan:",),
-    "follow_up": ("follow-up:", "follow up:", "followup:", "instructions:", "discharge instructions:"),
-    "social_history": ("social history:",),
-    "hpi": ("history of present illness:", "hpi:", "chief complaint:"),
-    "ros": ("review of systems:", "ros:"),
-    "exam": ("physical exam:", "physical examination:", "exam:"),
-    "results": ("results:", "labs:", "lab results:"),
-}
 _ALLERGY_CUES = ("allergic to", "allergy to", "allergies to", "intolerant of", "intolerance to")
 _TAKING = {"take", "takes", "taking", "took", "on", "uses", "using", "started", "continue", "continues"}
 _RULE_OUT = {"rule out", "rule the patient out", "r/o"}
@@ -192,13 +153,13 @@ def _context_rules(tokenizer: Any) -> list[Any]:
 def _section_rules() -> list[Any]:
     from medspacy.section_detection import SectionRule
 
-    ours = {h for headers in _HEADERS.values() for h in headers}
+    ours = {h for headers in SECTION_HEADERS.values() for h in headers}
     rules = [
         r
         for r in SectionRule.from_json(str(_resources() / "section_patterns.json"))
         if r.literal.lower() not in _DROP_DEFAULT_HEADERS and r.literal.lower() not in ours
     ]
-    rules += [SectionRule(h, name) for name, headers in _HEADERS.items() for h in headers]
+    rules += [SectionRule(h, name) for name, headers in SECTION_HEADERS.items() for h in headers]
     return rules
 
 
@@ -228,29 +189,6 @@ def _build_pipeline() -> Language:
     )
     context.add(_context_rules(nlp.tokenizer))
     return nlp
-
-
-class _Sections:
-    """Section extents in characters: a section runs from its header to the next header or blank line."""
-
-    def __init__(self, text: str, headers: list[tuple[int, int, str]]) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.names: list[str] = []
-        headers.sort()
-        for i, (begin, body, name) in enumerate(headers):
-            end = headers[i + 1][0] if i + 1 < len(headers) else len(text)
-            blank = _BLANK_LINE_RE.search(text, body, end)
-            # a header followed directly by a blank line ("Plan:\n\n1. ...") owns the block after it
-            if blank is not None and not text[body : blank.start()].strip():
-                blank = _BLANK_LINE_RE.search(text, blank.end(), end)
-            self.starts.append(begin)
-            self.ends.append(blank.start() if blank else end)
-            self.names.append(name)
-
-    def at(self, offset: int) -> str | None:
-        i = bisect.bisect_right(self.starts, offset) - 1
-        return self.names[i] if i >= 0 and offset < self.ends[i] else None
 
 
 class ContextAnnotator:
@@ -294,7 +232,7 @@ class ContextAnnotator:
                 for i, target in zip(piece, targets, strict=True):
                     if target is not None:
                         found[i].update(m.category for m in target._.modifiers)
-        sections = _Sections(text, headers)
+        sections = SectionMap(text, section_extents(text, headers))
         return [_result(found[i], cat, sections.at(begin)) for i, (begin, _, cat) in enumerate(spans)]
 
     def _doc(self, text: str) -> Doc:
