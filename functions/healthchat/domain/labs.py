@@ -6,13 +6,12 @@ them with character offsets; the rules below are small, deterministic and tested
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
+from healthchat.data_files import data_json
 from healthchat.domain.models import LabResult, ReferenceRange
 
 Flag = Literal["low", "normal", "high", "abnormal", "unknown"]
@@ -96,9 +95,7 @@ def _norm(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _table() -> tuple[dict[str, LabTest], dict[str, str]]:
-    raw: dict[str, Any] = json.loads(
-        resources.files("healthchat").joinpath("data", "lab_tests.json").read_text(encoding="utf-8")
-    )
+    raw: dict[str, Any] = data_json("lab_tests.json")
     by_alias: dict[str, LabTest] = {}
     for t in raw["tests"]:
         test = LabTest(t["name"], tuple(t["aliases"]), t["unit"], t["explanation"])

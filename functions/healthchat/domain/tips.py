@@ -6,20 +6,18 @@ the unit is known to match (or cannot differ), so a glucose in mmol/L is never r
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from healthchat.data_files import data_json
 from healthchat.domain.labs import lookup_test
 from healthchat.domain.models import Condition, LabResult, Medication, Tip
 
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
-    raw = resources.files("healthchat").joinpath("data", "tips.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(raw)
+    data: dict[str, Any] = data_json("tips.json")
     return data
 
 

@@ -33,15 +33,15 @@ from __future__ import annotations
 
 import bz2
 import hashlib
-import json
 import pickle
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
+
+from healthchat.data_files import data_json, data_text
 
 DrugType = Literal["GENERIC_NAME", "BRAND_NAME"]
 
@@ -94,10 +94,6 @@ def _data_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def _healthchat_data(name: str) -> Any:
-    return json.loads(resources.files("healthchat").joinpath("data", name).read_text(encoding="utf-8"))
-
-
 @dataclass(frozen=True)
 class StopList:
     """Normalised names (``phrases``) and words (``words``: any name containing one) never taken as drugs."""
@@ -112,8 +108,8 @@ class StopList:
 
 def default_stoplist() -> StopList:
     """``drug_stoplist.json`` plus every lab test name and alias in ``lab_tests.json``."""
-    stop = _healthchat_data("drug_stoplist.json")
-    labs = _healthchat_data("lab_tests.json")
+    stop = data_json("drug_stoplist.json")
+    labs = data_json("lab_tests.json")
     phrases: set[str] = set()
     for key, values in stop.items():
         if not key.startswith("_") and key != "non_drug_words":
@@ -202,4 +198,4 @@ def drug_terms() -> tuple[DrugTerm, ...]:
     Add ``medications.json`` entries first: the lexicon keeps the first of two equal phrases, so the
     curated brand/generic typing wins over this dictionary's (which marks only ~140 names as brands).
     """
-    return read_tsv(resources.files("healthchat").joinpath("data", TSV_FILE).read_text(encoding="utf-8"))
+    return read_tsv(data_text(TSV_FILE))

@@ -8,12 +8,11 @@ sentence from its own values, so it adds no number or drug that the summary does
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
+from healthchat.data_files import data_json
 from healthchat.domain.models import GlossaryEntry, PlainLanguage, Summary
 
 _LAB_LEAD = "Results outside the reference range: "
@@ -36,9 +35,7 @@ class _Entry:
 
 @lru_cache(maxsize=1)
 def _glossary() -> tuple[_Entry, ...]:
-    raw = json.loads(
-        resources.files("healthchat").joinpath("data", "glossary.json").read_text(encoding="utf-8")
-    )
+    raw = data_json("glossary.json")
     entries = []
     for e in sorted(raw["entries"], key=lambda x: -len(x["term"])):
         term = e["term"]

@@ -16,14 +16,14 @@ is worse than none.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from healthchat.data_files import data_json
 
 EXACT_SCORE = 0.9
 SYNONYM_SCORE = 0.8
@@ -168,8 +168,7 @@ def _tabular_xml(package: str = "simple_icd_10_cm") -> Path:
 
 
 def _synonyms() -> dict[str, str]:
-    raw = resources.files("healthchat").joinpath("data", "icd10_synonyms.json").read_text(encoding="utf-8")
-    table: dict[str, str] = json.loads(raw)["synonyms"]
+    table: dict[str, str] = data_json("icd10_synonyms.json")["synonyms"]
     return table
 
 

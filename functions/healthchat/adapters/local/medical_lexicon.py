@@ -10,14 +10,12 @@ a tokenizer pipeline (spaCy's PhraseMatcher needs a Doc, which costs more than t
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from healthchat.adapters.local.drug_lexicon import drug_terms
+from healthchat.data_files import data_json, data_text
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 _SCORES = {"GENERIC_NAME": 0.95, "BRAND_NAME": 0.9, "ABBREVIATION": 0.8, "DX_NAME": 0.85, "TEST_NAME": 0.9}
@@ -49,14 +47,10 @@ class Lexicon:
             entries.sort(key=lambda e: -len(e[0]))
 
 
-def _data(name: str) -> Any:
-    return json.loads(resources.files("healthchat").joinpath("data", name).read_text(encoding="utf-8"))
-
-
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     lex = Lexicon()
-    meds = _data("medications.json")
+    meds = data_json("medications.json")
     for g in meds["generic"]:
         lex.add(g, Term("MEDICATION", "GENERIC_NAME", score=_SCORES["GENERIC_NAME"]))
     for b in meds["brand"]:
@@ -72,7 +66,7 @@ def lexicon() -> Lexicon:
         toks = tuple(t.lower() for t in _TOKEN_RE.findall(d.phrase))
         if toks not in listed:  # the curated list's typing wins
             lex.add(d.phrase, Term("MEDICATION", d.type, score=_SCORES[d.type] - 0.05))
-    terms = _data("clinical_terms.json")
+    terms = data_json("clinical_terms.json")
     for c in terms["conditions"]:
         caps = c["term"].isupper()
         lex.add(c["term"], Term("MEDICAL_CONDITION", "DX_NAME", c["trait"], caps, c["term"], 0.85))
@@ -148,9 +142,7 @@ def _feature_lexicon() -> Lexicon:
     for entries in lexicon().by_first.values():
         for toks, term in entries:
             lex.by_first.setdefault(toks[0], []).append((toks, term))
-    gaz = (
-        resources.files("healthchat").joinpath("data", "gazetteer_conditions.txt").read_text(encoding="utf-8")
-    )
+    gaz = data_text("gazetteer_conditions.txt")
     dx = Term("MEDICAL_CONDITION", "DX_NAME")
     for line in gaz.splitlines():
         if line and not line.startswith("#"):

@@ -21,11 +21,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pycrfsuite
+
+from healthchat.data_files import data_path
 
 TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|[^\w\s]|_")
 LABELS = {"CHEM": "MEDICATION", "DIS": "MEDICAL_CONDITION"}
@@ -208,7 +209,7 @@ class CrfTagger:
     """
 
     def __init__(self, model_path: Path | None = None) -> None:
-        path = model_path or Path(str(resources.files("healthchat").joinpath("data", MODEL_FILE)))
+        path = model_path or data_path(MODEL_FILE)
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(path))
         card = path.with_suffix(".json")
