@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from healthchat.adapters.local import medical_context as ctx
-from healthchat.adapters.local.context_medspacy import ContextAnnotator, annotator
+from healthchat.adapters.local.context_medspacy import annotator
 from healthchat.adapters.local.icd10 import linker
 from healthchat.adapters.local.medical_lexicon import (
     NOT_DRUGS,
@@ -285,7 +285,7 @@ class LocalMedicalExtractor:
         asserted = [
             (b, e, p.category) for b, e, kind, p in found if kind == "TERM" and p.category in _ASSERTED
         ]
-        context = iter(self._context().annotate(text, asserted)) if asserted else iter(())
+        context = iter(annotator().annotate(text, asserted)) if asserted else iter(())
         entities = []
         for i, (b, e, kind, payload) in enumerate(found):
             if kind == "LAB":
@@ -297,10 +297,6 @@ class LocalMedicalExtractor:
                 traits = next(context).traits if payload.category in _ASSERTED else frozenset()
                 entities.append(_term_entity(ids, text, b, e, payload, traits, next_begin))
         return entities
-
-    @staticmethod
-    def _context() -> ContextAnnotator:
-        return annotator()
 
 
 def _term_entity(
