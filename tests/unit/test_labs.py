@@ -79,11 +79,139 @@ def test_table_rows_without_entities() -> None:
     assert labs["Anion Gap"].explanation is None  # unknown test: no invented explanation
 
 
-def test_report_flag_wins_and_disagreement_is_explained() -> None:
+def test_report_flag_wins_and_disagreement_is_explained_in_flag_note() -> None:
     text = "Potassium   5.0   H   mmol/L   3.5-5.1\n"
     (lab,) = interpret_labs(text, [])
-    assert lab.flag == "high"
-    assert lab.explanation is not None and "printed range suggests normal" in lab.explanation
+    assert (lab.flag, lab.report_flag) == ("high", "H")
+    assert lab.flag_note is not None and "printed range suggests normal" in lab.flag_note
+    assert lab.explanation == lookup_test("Potassium").explanation  # type: ignore[union-attr]
+
+
+def test_printed_range_is_the_reports_and_needs_no_note() -> None:
+    (lab,) = interpret_labs("Potassium   5.4   H   mmol/L   3.5 - 5.1\n", [])
+    assert lab.reference_range is not None and lab.reference_range.source == "report"
+    assert lab.reference_range.citation is None
+    assert (lab.flag, lab.report_flag, lab.flag_note) == ("high", "H", None)
+
+
+def test_no_printed_range_uses_the_typical_range_and_says_so() -> None:
+    # GIVEN a row with no printed range WHEN interpreted THEN the typical adult range is used, cited and noted
+    (lab,) = interpret_labs("Glucose   142   mg/dL\n", [])
+    assert lab.flag == "high" and lab.report_flag is None
+    rng = lab.reference_range
+    assert rng is not None and (rng.low, rng.high, rng.text, rng.source) == (70, 99, "70-99", "typical")
+    assert rng.citation and "American Diabetes Association" in rng.citation
+    assert lab.flag_note and lab.flag_note.startswith(
+        "Flag based on a typical adult range, not one printed on this report."
+    )
+
+
+def test_report_flag_against_a_typical_range() -> None:
+    agree, disagree = interpret_labs("Potassium  5.6  H  mmol/L\nSodium  140  L  mmol/L\n", [])
+    assert (agree.flag, agree.report_flag) == ("high", "H")
+    assert (
+        agree.flag_note and "laboratory's own" in agree.flag_note and "typical adult range" in agree.flag_note
+    )
+    assert (disagree.flag, disagree.report_flag) == ("low", "L")  # the lab's flag is kept
+    assert disagree.flag_note and "a typical adult range suggests normal" in disagree.flag_note
+
+
+def test_abnormal_marker_takes_the_computed_direction() -> None:
+    (lab,) = interpret_labs("LDL Cholesterol   162  A  mg/dL   <100\n", [])
+    assert (lab.flag, lab.report_flag, lab.flag_note) == ("high", "A", None)
+
+
+@pytest.mark.parametrize(
+    ("row", "name", "unit", "flag"),
+    [
+        ("HbAlc   6.1   %", "Hemoglobin A1c", "%", "high"),
+        ("TSH   2.1   ulU/mL", "TSH", "uIU/mL", "normal"),
+        ("TSH   5.1   uIU/ml", "TSH", "uIU/mL", "high"),
+        ("Glucose   130   mg/di", "Glucose", "mg/dL", "high"),
+        ("LDL   130   mgldL", "LDL Cholesterol", "mg/dL", "high"),
+        ("Cholesterol   5.9   mm0l/L", "Total Cholesterol", "mmol/L", "high"),
+        ("Glucose   5.5   mmo1/L", "Glucose", "mmol/L", "normal"),
+        ("WBC   12.3   x10E9/L", "White Blood Cell Count", "x10^9/L", "high"),
+        ("Platelets   140   10^3/uL", "Platelets", "x10^3/uL", "low"),
+        ("Creatinine   150   µmol/L", "Creatinine", "umol/L", "high"),
+    ],
+)
+def test_ocr_variants_in_names_and_units(row: str, name: str, unit: str, flag: str) -> None:
+    (lab,) = interpret_labs(row + "\n", [])
+    assert (lab.name, lab.unit, lab.flag) == (name, unit, flag)
+
+
+def test_prose_mentions_in_mmol_per_litre() -> None:
+    from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
+
+    text = "Her fasting glucose was 7.8 mmol/L today; last month glucose was 5.5 mmol/L.\n"
+    labs = interpret_labs(text, LocalMedicalExtractor().detect_entities(text).entities)
+    assert [(lab.value, lab.unit, lab.flag) for lab in labs] == [
+        ("7.8", "mmol/L", "high"),
+        ("5.5", "mmol/L", "normal"),
+    ]
+
+
+def test_a_number_without_a_unit_is_not_guessed() -> None:
+    (lab,) = interpret_labs("Glucose   130\n", [])
+    assert lab.flag == "unknown" and lab.reference_range is None
+    assert lab.flag_note and "not flagged" in lab.flag_note
+
+
+def test_urinalysis_rows() -> None:
+    # GIVEN a dipstick table without printed ranges, where blood-test names stand for the urine tests
+    text = (
+        "URINALYSIS\n"
+        "Specific Gravity   1.020\n"
+        "pH, Urine   6.0\n"
+        "Protein   Trace\n"
+        "Glucose   Negative\n"
+        "Ketones   1+\n"
+        "Blood, Urine   Neg\n"
+        "Leukocyte Esterase   Small\n"
+        "Nitrite   Positive\n"
+        "Platelets: Large clumps seen\n"
+    )
+    labs = {lab.name: lab for lab in interpret_labs(text, [])}
+    assert {name: lab.flag for name, lab in labs.items()} == {
+        "Urine Specific Gravity": "normal",
+        "Urine pH": "normal",
+        "Urine Protein": "abnormal",
+        "Urine Glucose": "normal",
+        "Urine Ketones": "abnormal",
+        "Urine Blood": "normal",
+        "Urine Leukocyte Esterase": "abnormal",
+        "Urine Nitrite": "abnormal",
+    }  # and "Large clumps" is a comment, not a platelet result
+    assert labs["Urine Protein"].reference_range is not None
+    assert labs["Urine Protein"].reference_range.text == "Negative"
+    assert labs["Urine Glucose"].explanation and "urine" in labs["Urine Glucose"].explanation
+
+
+def test_differential_percent_and_absolute_rows() -> None:
+    text = "Neutrophils   72   %\nNeutrophils, Absolute   3.9   K/uL\n"
+    pct, absolute = interpret_labs(text, [])
+    assert (pct.name, pct.flag) == ("Neutrophils", "high")
+    assert (absolute.name, absolute.unit, absolute.flag) == ("Neutrophils", "x10^3/uL", "normal")
+
+
+def test_labelled_sex_picks_the_sex_specific_range() -> None:
+    row = "Hemoglobin   13.0   g/dL\n"
+    (unknown,) = interpret_labs(row, [])
+    assert unknown.flag == "normal" and unknown.flag_note and "low for men" in unknown.flag_note
+    (man,) = interpret_labs("Patient: John Example   DOB: 07/14/1962 (M)\n" + row, [])
+    assert man.flag == "low" and man.flag_note and "for men" in man.flag_note
+    (woman,) = interpret_labs(row, [], sex="female")
+    assert woman.flag == "normal"
+
+
+def test_the_printed_range_wins_over_an_earlier_typical_one() -> None:
+    text = "Assessment: potassium 5.4 mmol/L.\n\nPotassium   5.4   H   mmol/L   3.5-5.1\n"
+    from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
+
+    labs = interpret_labs(text, LocalMedicalExtractor().detect_entities(text).entities)
+    (lab,) = [x for x in labs if x.name == "Potassium"]
+    assert lab.reference_range is not None and lab.reference_range.source == "report"
 
 
 def test_entities_drive_labs_and_the_line_supplies_the_range() -> None:
@@ -117,3 +245,27 @@ def test_a_result_repeated_in_two_sections_is_listed_once() -> None:
     labs = interpret_labs(text, LocalMedicalExtractor().detect_entities(text).entities)
     assert [(lab.name, lab.value) for lab in labs].count(("Hemoglobin A1c", "7.2")) == 1
     assert any(lab.name == "Potassium" for lab in labs)
+
+
+def test_report_flag_without_a_comparable_range_is_kept_without_a_note() -> None:
+    (lab,) = interpret_labs("Glucose   130   H\n", [])  # no unit: we cannot compare, the lab could
+    assert (lab.flag, lab.report_flag, lab.flag_note, lab.reference_range) == ("high", "H", None, None)
+
+
+def test_report_layouts_range_before_unit_cumulative_column_and_one_letter_names() -> None:
+    from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
+
+    text = (
+        "Sodium 146 H 134-144 mEq/L\n"  # range printed before the unit
+        "White Blood Cells 11.2 High 12.4 High 10^9/L 4.0-11.0\n"  # an earlier result and its flag
+        "K 5.4 H mmol/L 3.5 to 5.3\n"  # one-letter name
+    )
+    labs = {
+        lab.name: lab for lab in interpret_labs(text, LocalMedicalExtractor().detect_entities(text).entities)
+    }
+    sodium, wbc, potassium = labs["Sodium"], labs["White Blood Cell Count"], labs["Potassium"]
+    assert sodium.reference_range is not None and sodium.reference_range.text == "134-144"
+    assert (sodium.unit, sodium.flag) == ("mEq/L", "high")
+    assert (wbc.value, wbc.unit, wbc.report_flag, wbc.flag) == ("11.2", "x10^9/L", "High", "high")
+    assert wbc.reference_range is not None and wbc.reference_range.source == "report"
+    assert (potassium.value, potassium.flag) == ("5.4", "high")

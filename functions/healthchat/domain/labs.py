@@ -1,4 +1,6 @@
-"""Lab results: finding lab rows/mentions in text, parsing printed reference ranges, and flagging values.
+"""Lab results: finding lab rows/mentions in text and turning them into flagged LabResults.
+
+Ranges, units and flags live in :mod:`healthchat.domain.lab_ranges`.
 
 Hand-written on purpose: printed lab reports use a handful of range notations and no library parses
 them with character offsets; the rules below are small, deterministic and tested.
@@ -9,34 +11,56 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from healthchat.data_files import data_json
+from healthchat.domain.lab_ranges import (
+    NUM,
+    QUALITATIVE,
+    RANGE_RE,
+    Flag,
+    RangeSpec,
+    Sex,
+    flag_for,
+    is_word_result,
+    parse_range,
+    patient_sex,
+    qualitative_counterpart,
+    typical_flag,
+)
+from healthchat.domain.lab_units import normalize_unit
 from healthchat.domain.models import LabResult, ReferenceRange
 
-Flag = Literal["low", "normal", "high", "abnormal", "unknown"]
+__all__ = [
+    "LabMention",
+    "LabTest",
+    "RangeSpec",
+    "find_lab_mentions",
+    "find_lab_rows",
+    "flag_for",
+    "interpret_labs",
+    "lab_result",
+    "lookup_test",
+    "normalize_unit",
+    "parse_range",
+]
 
-_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-_QUALITATIVE = r"(?:Negative|Positive|Non-?reactive|Reactive|Not detected|Detected|Normal|Abnormal|Trace)"
-_RANGE_RE = re.compile(
-    rf"(?P<lo>{_NUM})\s*(?:-|–|to)\s*(?P<hi>{_NUM})"
-    rf"|(?P<op><=|>=|≤|≥|<|>)\s*(?P<bound>{_NUM})"
-    rf"|(?P<qual>\b{_QUALITATIVE}\b)",
-    re.IGNORECASE,
-)
 _FLAG_RE = re.compile(r"(?<!\S)(?P<flag>HH|LL|H|L|A|High|Low|Abnormal|Critical|\*+)(?!\S)")
 _UNIT_RE = re.compile(
-    r"(?<!\S)(?P<unit>%|[a-zA-Zµμ][a-zA-Z0-9µμ/^.*]*(?:/[a-zA-Z0-9.^]+)*|x10\^?\d+/[a-zA-Zµ]+)(?!\S)"
+    r"(?<!\S)(?P<unit>%|[a-zA-Zµμ×][a-zA-Z0-9µμ/^.*³⁶⁹¹²]*(?:/[a-zA-Z0-9.^]+)*"
+    r"|x10\^?\d+/[a-zA-Zµ]+|10[\^*Ee]?[0-9³⁶⁹¹²]+/[a-zA-Zµμ]+)(?!\S)"
 )
-_VALUE = rf"[<>]?\s?{_NUM}|{_QUALITATIVE}"
+# results: a number, a word (Negative, Trace), a dipstick grade (1+) or size (Small, Moderate, Large)
+_VALUE = rf"[<>]?\s?{NUM}|{QUALITATIVE}|Neg|Pos|Small|Moderate|Large|[1-4]\+"
 _ROW_RE = re.compile(
-    rf"^[ \t]*(?P<name>[A-Za-z][A-Za-z0-9 ,()/%.'+\-]{{0,50}}?[A-Za-z0-9)%])"
+    rf"^[ \t]*(?P<name>[A-Za-z](?:[A-Za-z0-9 ,()/%.'+\-]{{0,50}}?[A-Za-z0-9)%])??)"
     rf"[ \t]*(?::[ \t]*|[ \t]{{2,}}|\t|[ \t](?=[<>]?\d))"
     rf"(?P<value>{_VALUE})(?=\s|$)(?![ \t]*[-–][ \t]*\d)(?P<rest>[^\n]*)$",
     re.MULTILINE | re.IGNORECASE,
 )
 _PROSE_UNITS = (
-    r"%|mg/dL|mmol/L|mEq/L|g/dL|ng/mL|pg/mL|uIU/mL|mIU/L|U/L|IU/L|mg/L|ng/dL|mL/min(?:/1\.73\s?m2)?"
+    r"%|mg/dL|mmol/mol|mmol/L|mEq/L|g/dL|ng/mL|pg/mL|uIU/mL|mIU/L|U/L|IU/L|mg/L|ng/dL|mL/min(?:/1\.73\s?m2)?"
+    r"|[uµ]mol/L|nmol/L|pmol/L|g/L|x10\^9/L|x10\^3/uL|K/uL|fL|pg"
 )
 _REPORT_FLAG: dict[str, Flag] = {
     "h": "high",
@@ -57,18 +81,6 @@ class LabTest:
     aliases: tuple[str, ...]
     unit: str | None
     explanation: str
-
-
-@dataclass(frozen=True)
-class RangeSpec:
-    """A printed reference range; ``low``/``high`` bounds with their inclusiveness, or a qualitative one."""
-
-    text: str
-    low: float | None = None
-    high: float | None = None
-    low_inclusive: bool = True
-    high_inclusive: bool = True
-    qualitative: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,75 +106,19 @@ def _norm(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[dict[str, LabTest], dict[str, str]]:
+def _table() -> dict[str, LabTest]:
     raw: dict[str, Any] = data_json("lab_tests.json")
     by_alias: dict[str, LabTest] = {}
     for t in raw["tests"]:
         test = LabTest(t["name"], tuple(t["aliases"]), t["unit"], t["explanation"])
         for alias in (test.name, *test.aliases):
             by_alias.setdefault(_norm(alias), test)
-    return by_alias, dict(raw["unit_aliases"])
+    return by_alias
 
 
 def lookup_test(name: str) -> LabTest | None:
     """The known lab test a printed name (or alias, or common OCR misreading) refers to."""
-    return _table()[0].get(_norm(name))
-
-
-def normalize_unit(unit: str | None) -> str | None:
-    if unit is None:
-        return None
-    return _table()[1].get(unit, unit)
-
-
-def _num(s: str) -> float:
-    return float(s.replace(",", ""))
-
-
-def parse_range(text: str | None) -> RangeSpec | None:
-    """Parse '4.0-5.6', '3.5 - 5.1', '<200', '>= 60', '0.4-4.0 uIU/mL', 'Negative' into a RangeSpec."""
-    if not text:
-        return None
-    m = _RANGE_RE.search(text)
-    if m is None:
-        return None
-    printed = m.group(0).strip()
-    if m.group("lo") is not None:
-        return RangeSpec(printed, low=_num(m.group("lo")), high=_num(m.group("hi")))
-    if m.group("op") is not None:
-        op, bound = m.group("op"), _num(m.group("bound"))
-        if op in ("<", "<=", "≤"):
-            return RangeSpec(printed, high=bound, high_inclusive=op != "<")
-        return RangeSpec(printed, low=bound, low_inclusive=op != ">")
-    return RangeSpec(printed, qualitative=m.group("qual").lower().replace("-", ""))
-
-
-def _numeric_flag(x: float, rng: RangeSpec) -> Flag:
-    if rng.low is not None and (x < rng.low or (x == rng.low and not rng.low_inclusive)):
-        return "low"
-    if rng.high is not None and (x > rng.high or (x == rng.high and not rng.high_inclusive)):
-        return "high"
-    return "normal"
-
-
-def flag_for(value: str, rng: RangeSpec | None) -> Flag:
-    """low/normal/high for a numeric value vs a numeric range; normal/abnormal for qualitative ones."""
-    if rng is None:
-        return "unknown"
-    v = value.strip()
-    if rng.qualitative is not None:
-        if re.fullmatch(_NUM, v):
-            return "unknown"
-        return "normal" if _norm(v).replace(" ", "") == rng.qualitative.replace(" ", "") else "abnormal"
-    m = re.fullmatch(rf"(?P<op>[<>]?)\s?(?P<n>{_NUM})", v)
-    if m is None:
-        return "unknown"
-    x = _num(m.group("n"))
-    if m.group("op") == "<":  # a '<X' result is only classifiable against an upper bound
-        return "normal" if rng.low is None and rng.high is not None and x <= rng.high else "unknown"
-    if m.group("op") == ">":
-        return "normal" if rng.high is None and rng.low is not None and x >= rng.low else "unknown"
-    return _numeric_flag(x, rng)
+    return _table().get(_norm(name))
 
 
 def parse_row_tail(tail: str, offset: int) -> tuple[str | None, int, int, str | None, str | None, int]:
@@ -171,17 +127,16 @@ def parse_row_tail(tail: str, offset: int) -> tuple[str | None, int, int, str | 
     Returns ``(unit, unit_begin, unit_end, report_flag, range_text, end)``; offsets are ``offset``-based.
     """
     unit, ub, ue, flag, rtext, end = None, -1, -1, None, None, offset
-    rm = _RANGE_RE.search(tail)
+    rm = RANGE_RE.search(tail)
     masked = tail
     if rm is not None:
         rtext = rm.group(0).strip()
         masked = tail[: rm.start()] + " " * (rm.end() - rm.start()) + tail[rm.end() :]
         end = offset + rm.end()
-    for fm in _FLAG_RE.finditer(masked):
-        flag = fm.group("flag")
-        end = max(end, offset + fm.end())
+    for i, fm in enumerate(_FLAG_RE.finditer(masked)):  # a cumulative report repeats an earlier flag
+        if i == 0:
+            flag, end = fm.group("flag"), max(end, offset + fm.end())
         masked = masked[: fm.start()] + " " * (fm.end() - fm.start()) + masked[fm.end() :]
-        break
     um = _UNIT_RE.search(masked)
     if um is not None and not re.match(r"(?i)ref|range|normal|flag", um.group("unit")):
         unit, ub, ue = um.group("unit"), offset + um.start(), offset + um.end()
@@ -189,17 +144,25 @@ def parse_row_tail(tail: str, offset: int) -> tuple[str | None, int, int, str | 
     return unit, ub, ue, flag, rtext, end
 
 
+def _word_result_fits(test: LabTest, value: str) -> bool:
+    """A word result ('Negative', '1+', 'Large') belongs to a word-valued test or its urine counterpart;
+    'Platelets: Large clumps' is a comment, not a result."""
+    return not is_word_result(value) or test.unit is None or qualitative_counterpart(test.name) is not None
+
+
 def find_lab_rows(text: str) -> list[LabMention]:
     """Table rows ``NAME  VALUE  [FLAG]  [UNIT]  [RANGE]``: known tests, or any name with a printed range."""
     rows: list[LabMention] = []
     for m in _ROW_RE.finditer(text):
         name = m.group("name").strip()
-        known = lookup_test(name) is not None
+        test = lookup_test(name)
         tail_off = m.start("rest")
         unit, ub, ue, flag, rtext, end = parse_row_tail(m.group("rest"), tail_off)
-        if not known and (
+        if test is None and (
             rtext is None or len(name.split()) > 6 or not re.match(r"[<>]?\d", m.group("value"))
         ):
+            continue
+        if test is not None and rtext is None and not _word_result_fits(test, m.group("value")):
             continue
         rows.append(
             LabMention(
@@ -212,12 +175,12 @@ def find_lab_rows(text: str) -> list[LabMention]:
 
 @lru_cache(maxsize=1)
 def _prose_re() -> re.Pattern[str]:
-    aliases = sorted({a for t in _table()[0].values() for a in (t.name, *t.aliases) if len(a) >= 3}, key=len)
+    aliases = sorted({a for t in _table().values() for a in (t.name, *t.aliases) if len(a) >= 3}, key=len)
     names = "|".join(re.escape(a) for a in reversed(aliases))
     return re.compile(
         rf"\b(?P<name>{names})\b(?:\s+(?:level|result|value))?"
         rf"(?:\s*(?:was|is|of|at|=|:|came back at|came back|measured))?\s*"
-        rf"(?P<value>{_NUM})(?!\d|[.,]\d|/\d)(?:\s?(?P<unit>{_PROSE_UNITS}))?",
+        rf"(?P<value>{NUM})(?!\d|[.,]\d|/\d)(?:\s?(?P<unit>{_PROSE_UNITS})(?!\w))?",
         re.IGNORECASE,
     )
 
@@ -242,30 +205,70 @@ def _line_tail(text: str, start: int) -> str:
     return text[start : nl if nl >= 0 else len(text)]
 
 
-def lab_result(text: str, name: str, value: str, unit: str | None, begin: int, value_end: int) -> LabResult:
-    """A LabResult from a located name/value: range and report flag are read from the rest of the line."""
-    unit_t, _, _, report, rtext, tail_end = parse_row_tail(_line_tail(text, value_end), value_end)
-    unit = unit or unit_t
+def _test_for(name: str, value: str) -> LabTest | None:
     test = lookup_test(name)
-    rng = parse_range(rtext)
-    computed = flag_for(value, rng)
-    flag: Flag = computed
-    explanation = test.explanation if test else None
+    counterpart = qualitative_counterpart(test.name) if test and is_word_result(value) else None
+    return lookup_test(counterpart) if counterpart else test
+
+
+def _reconcile(
+    computed: Flag, report: str | None, note: str | None, printed: bool
+) -> tuple[Flag, str | None]:
+    """The flag shown and its note. The laboratory's own marker wins over ours: it may use limits for age,
+    sex or method that the report does not show. A bare 'A' (abnormal) takes our low/high direction."""
     reported = _REPORT_FLAG.get((report or "").lower())
-    if reported is not None:
-        flag = reported  # the laboratory's own flag wins: it may use age/sex-specific limits we cannot see
-        if computed not in ("unknown", reported):
-            note = f"The report marks this {reported}, but the printed range suggests {computed}."
-            explanation = f"{explanation} {note}" if explanation else note
+    if reported is None:
+        return computed, note
+    if computed == "unknown":
+        return reported, None
+    if reported == "abnormal" and computed in ("low", "high", "abnormal"):
+        return computed, None if printed else note
+    basis = "the printed range" if printed else "a typical adult range"
+    if computed != reported:
+        return reported, (
+            f"The report marks this {reported}, but {basis} suggests {computed}. "
+            "The laboratory's own flag is kept, since it may use limits this report does not show."
+        )
+    if printed:
+        return reported, None
+    return reported, (
+        "The flag is the laboratory's own; the range shown is a typical adult range, not one printed on this"
+        " report."
+    )
+
+
+def lab_result(
+    text: str, name: str, value: str, unit: str | None, begin: int, value_end: int, sex: Sex | None = None
+) -> LabResult:
+    """A LabResult from a located name/value: range and report flag are read from the rest of the line.
+
+    A printed range is used as printed; without one, the typical adult range for the test (converted into
+    the reported unit) is used and the result says so in ``flag_note``.
+    """
+    unit_t, _, _, report, rtext, tail_end = parse_row_tail(_line_tail(text, value_end), value_end)
+    unit = normalize_unit(unit or unit_t)
+    test = _test_for(name, value)
+    rng = parse_range(rtext)
+    reference: ReferenceRange | None = None
+    computed: Flag = "unknown"
+    note: str | None = None
+    if rng is not None:
+        reference = ReferenceRange(low=rng.low, high=rng.high, text=rng.text, source="report")
+        computed = flag_for(value, rng)
+    elif test is not None and (typical := typical_flag(test.name, unit, value, sex)) is not None:
+        reference, computed, note = typical.reference_range, typical.flag, typical.note
+    flag, note = _reconcile(computed, report, note, printed=rng is not None)
     return LabResult(
         name=test.name if test else " ".join(name.split()),
         value=value.strip(),
-        unit=normalize_unit(unit),
-        reference_range=ReferenceRange(low=rng.low, high=rng.high, text=rng.text) if rng else None,
+        unit=unit,
+        reference_range=reference,
         flag=flag,
-        explanation=explanation,
+        explanation=test.explanation if test else None,
         begin_offset=begin,
         end_offset=max(value_end, tail_end if rtext or report or unit_t else value_end),
+        report_flag=report,
+        flag_note=note,
     )
 
 
@@ -276,8 +279,13 @@ def _attr(entity: dict[str, Any], *types: str) -> dict[str, Any] | None:
     return None
 
 
-def interpret_labs(text: str, entities: list[dict[str, Any]]) -> list[LabResult]:
-    """Lab results from TEST_NAME entities with a TEST_VALUE, plus table rows the entities missed."""
+def interpret_labs(text: str, entities: list[dict[str, Any]], sex: Sex | None = None) -> list[LabResult]:
+    """Lab results from TEST_NAME entities with a TEST_VALUE, plus table rows the entities missed.
+
+    ``sex`` picks sex-specific typical ranges; by default it is read from a labelled field of the report
+    ('Sex: F'), and when unknown only values outside both sexes' ranges are flagged.
+    """
+    sex = sex or patient_sex(text)
     results: list[LabResult] = []
     covered: list[tuple[int, int]] = []
     meds = [(e["BeginOffset"], e["EndOffset"]) for e in entities if e.get("Category") == "MEDICATION"]
@@ -285,17 +293,22 @@ def interpret_labs(text: str, entities: list[dict[str, Any]]) -> list[LabResult]
         if e.get("Type") != "TEST_NAME" or (val := _attr(e, "TEST_VALUE")) is None:
             continue
         unit = _attr(e, "TEST_UNIT", "TEST_UNITS")
-        ve = max(val["EndOffset"], unit["EndOffset"] if unit else 0)
-        begin = int(e["BeginOffset"])
-        results.append(lab_result(text, e["Text"], val["Text"], unit["Text"] if unit else None, begin, ve))
+        begin, ve = int(e["BeginOffset"]), int(val["EndOffset"])  # the tail holds the unit and the range
+        results.append(
+            lab_result(text, e["Text"], val["Text"], unit["Text"] if unit else None, begin, ve, sex)
+        )
         covered.append((begin, int(e["EndOffset"])))
     for row in find_lab_rows(text):
         span = (row.name_begin, row.name_end)
         if any(b < span[1] and span[0] < e for b, e in covered + meds):
             continue
-        results.append(lab_result(text, row.name, row.value, row.unit, row.name_begin, row.value_end))
+        results.append(lab_result(text, row.name, row.value, row.unit, row.name_begin, row.value_end, sex))
     results.sort(key=lambda r: r.begin_offset)
     return _unique(results)
+
+
+def _printed(lab: LabResult) -> bool:
+    return lab.reference_range is not None and lab.reference_range.source == "report"
 
 
 def _unique(results: list[LabResult]) -> list[LabResult]:
@@ -308,6 +321,6 @@ def _unique(results: list[LabResult]) -> list[LabResult]:
         if key not in kept:
             kept[key] = len(out)
             out.append(lab)
-        elif lab.reference_range is not None and out[kept[key]].reference_range is None:
+        elif _printed(lab) and not _printed(out[kept[key]]):
             out[kept[key]] = lab
     return out

@@ -86,6 +86,10 @@ class ReferenceRange(BaseModel):
     low: float | None = None
     high: float | None = None
     text: str | None = None
+    # Extension of DESIGN section 4: where the range came from. "report" = printed on the document;
+    # "typical" = HealthChat's curated adult range (data/lab_ranges.json), named in ``citation``.
+    source: Literal["report", "typical"] | None = None
+    citation: str | None = None
 
 
 class LabResult(BaseModel):
@@ -97,6 +101,10 @@ class LabResult(BaseModel):
     explanation: str | None = None
     begin_offset: int
     end_offset: int
+    # Extensions: the laboratory's own marker (H, L, A, ...) as printed, and a note when our computed
+    # flag disagrees with it or rests on a typical range rather than the printed one.
+    report_flag: str | None = None
+    flag_note: str | None = None
 
 
 class Medication(BaseModel):
@@ -130,6 +138,8 @@ class SummarySentence(BaseModel):
 class Summary(BaseModel):
     text: str
     sentences: list[SummarySentence] = Field(default_factory=list)
+    # Extension: why a configured model's summary was not used (then this is the extractive summary).
+    fallback_reason: str | None = None
 
 
 class GlossaryEntry(BaseModel):
@@ -142,12 +152,32 @@ class PlainLanguage(BaseModel):
     reading_grade: float | None = None
     source_reading_grade: float | None = None
     glossary: list[GlossaryEntry] = Field(default_factory=list)
+    # Extension: why a configured model's rewrite was not used (then ``text`` is the deterministic one).
+    fallback_reason: str | None = None
 
 
 class Tip(BaseModel):
     text: str
     reason: str
     source: str
+    # Extension: "urgent" (red-flag value: contact your clinician now), "tip", or "notice".
+    kind: Literal["urgent", "tip", "notice"] = "tip"
+
+
+class UnsupportedClaim(BaseModel):
+    """Something a generated text states that the source document does not support."""
+
+    kind: Literal["number", "drug", "dose", "diagnosis", "negation"]
+    text: str
+    reason: str
+
+
+class FaithfulnessReport(BaseModel):
+    """Result of checking one generated text (summary or plain language) against the source."""
+
+    passed: bool
+    checked: dict[str, int] = Field(default_factory=dict)
+    unsupported: list[UnsupportedClaim] = Field(default_factory=list)
 
 
 class CostLine(BaseModel):
@@ -172,6 +202,9 @@ class DocumentResult(BaseModel):
     summary: Summary | None = None
     plain_language: PlainLanguage | None = None
     tips: list[Tip] = Field(default_factory=list)
+    # Extension: faithfulness check per generated text ("summary", "plain_language").
+    faithfulness: dict[str, FaithfulnessReport] = Field(default_factory=dict)
+    notice: str | None = None
     engines: dict[str, str] = Field(default_factory=dict)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     cost: dict[str, CostLine] = Field(default_factory=dict)
