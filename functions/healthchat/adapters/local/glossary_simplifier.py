@@ -1,19 +1,29 @@
-"""Plain-language rewrite of a summary with a glossary, plus a Flesch-Kincaid grade.
+"""Plain-language rewrite of a summary with the glossary, plus Flesch-Kincaid grades.
 
-Flesch-Kincaid is hand-written (standard formula, heuristic syllable counter) rather than textstat:
-textstat > 0.7.8 downloads data at run time and the Lambda package stays dependency-free. The rewrite
-only swaps glossary terms (whose plain texts hold no digits or drug names) and re-phrases the lab
-sentence from its own values, so it adds no number or drug that the summary does not contain.
+Grades come from textstat (pinned at 0.7.8: later versions download data at run time). The rewrite
+and the abbreviation senses are hand-written rules rather than a model: every swap is a glossary entry
+whose plain text holds no digit or drug name, an ambiguous abbreviation ("MS", "PT", "PE") is swapped
+only when exactly one sense's cue words occur in its sentence (or, failing that, near it in the source
+document), and the lab sentence is re-phrased from its own values, so nothing is added that the
+summary does not already say.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import textstat
 
 from healthchat.data_files import data_json
 from healthchat.domain.models import GlossaryEntry, PlainLanguage, Summary
+
+logger = logging.getLogger(__name__)
 
 _LAB_LEAD = "Results outside the reference range: "
 _LAB_ITEM_RE = re.compile(
@@ -21,8 +31,45 @@ _LAB_ITEM_RE = re.compile(
     r"\((?P<flag>low|high|abnormal)(?:; range (?P<range>[^)]+))?\)"
 )
 _FLAG_WORDS = {"high": "higher than", "low": "lower than", "abnormal": "different from"}
-_WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
-_SENT_RE = re.compile(r"[.!?]+(?:\s|$)")
+_WORD_RE = re.compile(r"[A-Za-z]+|\d+")
+_WINDOW = 300  # characters of source text either side of a sentence searched for sense cues
+_ROUTE_FREQ = (
+    r"(?:po|p\.o\.|bid|b\.i\.d\.|tid|qid|qd|qod|qam|qpm|qhs|hs|prn|sl|iv|im|sc|sq|subq|pr|ac|pc|daily|"
+    r"nightly|q\.?\d+(?:-\d+)?h(?:r|rs)?)"
+)
+_DOSE_BEFORE = re.compile(
+    r"(?:\d[\d.,/]*\s*(?:mg|mcg|g|gm|grams?|ml|cc|l|units?|iu|meq|tabs?|tablets?|caps?|capsules?|puffs?|"
+    rf"drops?|gtts?|sprays?|patch(?:es)?|supp\w*|%)|(?<![A-Za-z]){_ROUTE_FREQ})[\s,]*$",
+    re.IGNORECASE,
+)
+_DOSE_AFTER = re.compile(
+    rf"^\s+(?:{_ROUTE_FREQ}|\d[\d.,]*\s*(?:mg|mcg|g|ml|units?)\b)(?![A-Za-z])", re.IGNORECASE
+)
+# Capitalised abbreviations that are also English words: not matched in ALL-CAPS sentences ("MS. JONES").
+_ENGLISH = frozenset(
+    re.findall(r"\w+", "ad aids am as bs cap cc doe ed er ha id map ms no od or os pad pm sob us")
+)
+_CLASSIFIERS = frozenset(
+    re.findall(r"\w+", "stage grade class type phase level factor tier part cranial nerve nyha")
+)
+# Before "and"/"but" that opens a clause: after a comma any subject, without one only a pronoun.
+_CLAUSE_RE = re.compile(
+    r"(?:,\s+(?=(?:and|but)\s+(?:the|this|that|these|those|his|her|their|patient|pt)\s)|,?\s+(?=(?:and|but)"
+    r"\s+(?:she|he|they|it|we|I|you|there)\s+(?!and\b|or\b)[a-z]))",
+    re.IGNORECASE,
+)
+
+
+class GlossaryError(ValueError):
+    """A glossary file defines a term that an earlier file (or entry) already defines."""
+
+
+@dataclass(frozen=True)
+class _Sense:
+    plain: str
+    swap: bool
+    cues: re.Pattern[str] | None
+    dose: bool  # the "@dose" cue: a dose, route or drug name right next to the term
 
 
 @dataclass(frozen=True)
@@ -30,43 +77,182 @@ class _Entry:
     term: str
     plain: str
     swap: bool
+    exact: bool
+    dose_context: bool
+    senses: tuple[_Sense, ...]
     pattern: re.Pattern[str]
+
+
+def _is_exact(term: str) -> bool:
+    """Short or all-capital letter-only terms are case-sensitive ("MS" is not "ms", "PT" is not "pt")."""
+    if re.search(r"[^A-Za-z]", term):
+        return False
+    return len(term) <= 4 or term.isupper()
+
+
+def _pattern(term: str, exact: bool) -> re.Pattern[str]:
+    body = re.escape(term)
+    if exact and term.islower():
+        body = f"(?:{body}|{re.escape(term.capitalize())})"  # "Pt was seen", "Hx of"
+    if exact and term.isupper() and len(term) > 1:
+        body += "(?P<plural>s)?"
+    # Not inside a word or a hyphenated compound ("salpingo-oophorectomy", "CA-125", "DC'd");
+    # a lowercase term may follow a digit ("44y/o", "500mcg").
+    left = ("(?<![A-Za-z])" if term[:1].islower() else "(?<![A-Za-z0-9])") + "(?<![A-Za-z0-9]-)"
+    right = r"(?![A-Za-z0-9])(?!['’][A-Za-z])(?!-[A-Za-z0-9])"
+    return re.compile(left + body + right, 0 if exact else re.IGNORECASE)
+
+
+def _cue_pattern(cues: list[str]) -> re.Pattern[str] | None:
+    words = [c for c in cues if not c.startswith("@")]
+    if not words:
+        return None
+    caps = "|".join(re.escape(c) for c in words if c.isupper())  # abbreviations: case as written
+    other = "|".join(re.escape(c) for c in words if not c.isupper())
+    alts = [f"(?-i:{caps})"] if caps else []
+    if other:
+        alts.append(f"(?:{other})(?:s|es)?")
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(alts)})(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def _entry(raw: dict[str, Any]) -> _Entry:
+    term = raw["term"]
+    exact = _is_exact(term)
+    senses = tuple(
+        _Sense(s["plain"], bool(s.get("swap", True)), _cue_pattern(s["cues"]), "@dose" in s["cues"])
+        for s in raw.get("senses", [])
+    )
+    return _Entry(
+        term,
+        raw["plain"],
+        bool(raw["swap"]),
+        exact,
+        raw.get("context") == "dose",
+        senses,
+        _pattern(term, exact),
+    )
+
+
+def _forms(entry: _Entry) -> set[str]:
+    """Written forms that identify a term: two entries sharing one define the same term twice."""
+    if not entry.exact:
+        return {"ci:" + entry.term.lower()}
+    forms = {entry.term, entry.term.capitalize()} if entry.term.islower() else {entry.term}
+    return {"cs:" + f for f in forms} | ({"ci:" + entry.term.lower()} if len(entry.term) > 4 else set())
+
+
+def glossary_files() -> list[str]:
+    """``glossary.json`` first, then the other ``glossary*.json`` parts in name order."""
+    names = [p.name for p in resources.files("healthchat").joinpath("data").iterdir()]
+    parts = sorted(n for n in names if fnmatch(n, "glossary*.json") and n != "glossary.json")
+    return ["glossary.json", *parts]
+
+
+def load_glossary(strict: bool = False) -> tuple[_Entry, ...]:
+    """All glossary files merged, longest terms first. A term defined twice raises ``GlossaryError``
+    when ``strict`` (tests); otherwise the first definition wins and the repeat is logged."""
+    seen: dict[str, str] = {}
+    entries = []
+    for name in glossary_files():
+        for raw in data_json(name)["entries"]:
+            entry = _entry(raw)
+            clash = next((seen[f] for f in _forms(entry) if f in seen), None)
+            if clash is not None:
+                if strict:
+                    raise GlossaryError(f"{entry.term!r} in {name} is already defined in {clash}")
+                logger.warning("glossary term %r in %s is already defined in %s", entry.term, name, clash)
+                continue
+            seen.update(dict.fromkeys(_forms(entry), name))
+            entries.append(entry)
+    return tuple(sorted(entries, key=lambda e: -len(e.term)))
 
 
 @lru_cache(maxsize=1)
 def _glossary() -> tuple[_Entry, ...]:
-    raw = data_json("glossary.json")
-    entries = []
-    for e in sorted(raw["entries"], key=lambda x: -len(x["term"])):
-        term = e["term"]
-        exact = len(term) <= 4 or term.isupper()
-        flags = 0 if exact else re.IGNORECASE
-        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", flags)
-        entries.append(_Entry(term, e["plain"], bool(e["swap"]), pattern))
-    return tuple(entries)
+    return load_glossary()
 
 
-def count_syllables(word: str) -> int:
-    """Vowel-group count with the usual English corrections (silent final e, -le, -ed)."""
-    w = word.lower()
-    if not w.isalpha():
-        return max(1, len(w) // 3) if w else 0
-    if len(w) <= 3:
-        return 1
-    w = re.sub(r"(?:[^laeiouy]es|[^laeiouy]ed|[^laeiouy]e)$", "", w)
-    w = re.sub(r"^y", "", w)
-    return max(1, len(re.findall(r"[aeiouy]+", w)))
+@lru_cache(maxsize=1)
+def _drug_names() -> frozenset[str]:
+    meds = data_json("medications.json")
+    return frozenset(n.lower() for n in [*meds["generic"], *meds["brand"]])
 
 
-def flesch_kincaid_grade(text: str) -> float | None:
-    """0.39 * words/sentences + 11.8 * syllables/words - 15.59; None for text without words."""
-    words = _WORD_RE.findall(text)
-    if not words:
+def reading_grade(text: str) -> float | None:
+    """Flesch-Kincaid grade (textstat), rounded to one decimal; None for text without words."""
+    if not _WORD_RE.search(text):
         return None
-    sentences = max(1, len(_SENT_RE.findall(text.strip() + " ")))
-    syllables = sum(count_syllables(w) for w in words)
-    grade = 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
-    return round(grade, 1)
+    return round(float(textstat.flesch_kincaid_grade(text)), 1)
+
+
+def _dose_near(sentence: str, start: int, end: int) -> bool:
+    """A dose ("500 mg"), a route or frequency ("PO", "q6h") or a drug name right next to the term."""
+    before = sentence[max(0, start - 40) : start]
+    if _DOSE_BEFORE.search(before) or _DOSE_AFTER.match(sentence[end:]):
+        return True
+    words = re.findall(r"[A-Za-z][A-Za-z-]+", before)
+    return bool(words) and words[-1].lower() in _drug_names()
+
+
+def _shouting(sentence: str) -> bool:
+    words = re.findall(r"[A-Za-z]{2,}", sentence)
+    return len(words) >= 3 and sum(w.isupper() for w in words) >= 0.6 * len(words)
+
+
+def _blocked(entry: _Entry, sentence: str, m: re.Match[str]) -> bool:
+    """Context rules that keep a written form from being read as this abbreviation."""
+    if entry.dose_context and not _dose_near(sentence, m.start(), m.end()):
+        return True
+    if entry.exact and entry.term.lower() in _ENGLISH and _shouting(sentence):
+        return True
+    if re.fullmatch(r"[IVX]+", entry.term):  # "stage IV", "Schatzker IV" are numerals, not routes
+        prev = re.findall(r"([A-Za-z]+)\W*$", sentence[: m.start()])
+        if prev and (prev[0].lower() in _CLASSIFIERS or prev[0][0].isupper()):
+            return prev[0].lower() not in _drug_names()
+    return False
+
+
+def _sense(entry: _Entry, piece: str, m: re.Match[str], sentence: str, window: str) -> _Sense | None:
+    """The one sense whose cues occur in the sentence, else in the source window; None if not exactly one."""
+    dose = any(s.dose for s in entry.senses) and _dose_near(piece, m.start(), m.end())
+    for tier, context in enumerate((sentence, window)):
+        hits = [
+            s
+            for s in entry.senses
+            if (s.cues is not None and s.cues.search(context)) or (s.dose and dose and tier == 0)
+        ]
+        if hits:
+            return hits[0] if len(hits) == 1 else None
+    return None
+
+
+def _splice(out: str, plain: str) -> str:
+    """Append a swapped phrase: keep digits apart ("44y/o" -> "44-year-old"), make a/an agree."""
+    if out[-1:].isdigit() or re.search(r"\d $", out):
+        return out.rstrip() + ("-" if plain.startswith("year-old") else " ") + plain
+    last = re.search(r"([A-Za-z]+)\s+$", out)
+    if last and plain.lower().startswith(last.group(1).lower() + " "):
+        plain = plain.split(" ", 1)[1]  # "at h.s." -> "at bedtime", not "at at bedtime"
+    art = re.search(r"\b(an?|the|An?|The)\s+$", out)
+    if art is None:
+        return out + plain
+    if re.match(r"(?:a|an|the) ", plain):
+        plain = plain.split(" ", 1)[1]
+    word = art.group(1)
+    if word.lower() in ("a", "an"):
+        vowel = bool(re.match(r"[aeio]|u[^aeiou]{2}|x-", plain, re.IGNORECASE))
+        fixed = ("an" if vowel else "a") if word.islower() else ("An" if vowel else "A")
+        return out[: art.start(1)] + fixed + out[art.end(1) :] + plain
+    return out + plain
+
+
+def _end_sentence(piece: str) -> str:
+    """Full stop for a split-off piece, inside a closing quote: 'of "old age,"' -> 'of "old age."'."""
+    if piece.endswith((".", "!", "?", '."', '?"')):
+        return piece
+    if piece.endswith('"'):
+        return piece[:-1].rstrip(",") + '."'
+    return piece.rstrip(",:") + "."
 
 
 def _lab_sentences(sentence: str) -> list[str] | None:
@@ -86,47 +272,79 @@ def _lab_sentences(sentence: str) -> list[str] | None:
     return out or None
 
 
-class GlossarySimplifier:
-    """Simplifier port: glossary swaps, short sentences, Flesch-Kincaid grades."""
+def _window(text: str, spans: list[tuple[int, int]], terms: list[str]) -> str:
+    """Source text around the sentence's spans, or around the first uses of its terms (lab sentence)."""
+    if not text:
+        return ""
+    if not spans:
+        spans = [(m.start(), m.end()) for t in terms for m in list(re.finditer(re.escape(t), text))[:3]]
+    return " … ".join(text[max(0, b - _WINDOW) : e + _WINDOW] for b, e in spans)
 
-    name = "healthchat-glossary-0.1"
+
+class GlossarySimplifier:
+    """Simplifier port: glossary swaps, abbreviation senses from context, short sentences, FK grades."""
+
+    name = "healthchat-glossary-0.2"
 
     def simplify(self, summary: Summary, text: str) -> PlainLanguage:
-        used: dict[str, GlossaryEntry] = {}
-        pieces: list[str] = []
-        for s in summary.sentences:
-            lab = _lab_sentences(s.text)
-            pieces.extend(lab if lab is not None else self._split(s.text))
-        if not summary.sentences and summary.text:
-            pieces.extend(self._split(summary.text))
-        rewritten = [self._rewrite(p, used) for p in pieces]
+        used: dict[tuple[str, str], GlossaryEntry] = {}
+        rewritten: list[str] = []
+        sentences = [
+            (s.text, [(sp.begin_offset, sp.end_offset) for sp in s.source_spans]) for s in summary.sentences
+        ]
+        if not sentences and summary.text:
+            sentences = [(summary.text, [])]
+        for sentence, spans in sentences:
+            lab = _lab_sentences(sentence)
+            window = _window(text, spans, re.findall(r"\b[A-Z][A-Za-z]{1,5}\b", sentence))
+            for piece in lab if lab is not None else self._split(sentence):
+                rewritten.append(self._rewrite(piece, sentence, window, used))
         out = " ".join(r for r in rewritten if r)
         return PlainLanguage(
             text=out,
-            reading_grade=flesch_kincaid_grade(out),
-            source_reading_grade=flesch_kincaid_grade(text or summary.text),
+            reading_grade=reading_grade(out),
+            source_reading_grade=reading_grade(text or summary.text),
             glossary=list(used.values()),
         )
 
     @staticmethod
     def _split(sentence: str) -> list[str]:
-        parts = [p.strip() for p in re.split(r";\s+", sentence) if p.strip()]
-        return [p if p.endswith((".", "!", "?")) else p + "." for p in parts]
+        """Split at ";" and before ", and/but <subject>" when both halves are clauses; every word is kept."""
+        parts: list[str] = []
+        for chunk in (p.strip() for p in re.split(r";\s+", sentence) if p.strip()):
+            cuts = [0] + [
+                m.start()
+                for m in _CLAUSE_RE.finditer(chunk)
+                if len(chunk[: m.start()].split()) >= 4 and len(chunk[m.end() :].split()) >= 4
+            ]
+            pieces = [
+                chunk[b:e].lstrip(", ").strip() for b, e in zip(cuts, [*cuts[1:], len(chunk)], strict=True)
+            ]
+            parts.extend(p[:1].upper() + p[1:] for p in pieces if p)
+        return [_end_sentence(p) for p in parts]
 
     @staticmethod
-    def _rewrite(sentence: str, used: dict[str, GlossaryEntry]) -> str:
-        """Swap terms in one pass over the original sentence (longest terms first, no overlaps)."""
+    def _rewrite(piece: str, sentence: str, window: str, used: dict[tuple[str, str], GlossaryEntry]) -> str:
+        """Swap terms in one pass over the original piece (longest terms first, no overlaps)."""
         swaps: list[tuple[int, int, str]] = []
+        taken: list[tuple[int, int]] = []
         for entry in _glossary():
-            for m in entry.pattern.finditer(sentence):
-                if any(m.start() < e and b < m.end() for b, e, _ in swaps):
+            for m in entry.pattern.finditer(piece):
+                if any(m.start() < e and b < m.end() for b, e in taken) or _blocked(entry, piece, m):
                     continue
-                used.setdefault(entry.term.lower(), GlossaryEntry(term=entry.term, plain=entry.plain))
-                if entry.swap:
-                    swaps.append((m.start(), m.end(), entry.plain))
-        out, last = [], 0
+                taken.append((m.start(), m.end()))
+                plain, swap = entry.plain, entry.swap
+                if entry.senses:
+                    sense = _sense(entry, piece, m, sentence, window)
+                    plain, swap = (sense.plain, sense.swap) if sense else (entry.plain, False)
+                used.setdefault((entry.term, plain), GlossaryEntry(term=entry.term, plain=plain))
+                if swap and not (m.groupdict().get("plural")):
+                    swaps.append((m.start(), m.end(), plain))
+        out, last = "", 0
         for b, e, plain in sorted(swaps):
-            out.append(sentence[last:b] + plain)
+            out = _splice(out + piece[last:b], plain)
             last = e
-        text = "".join(out) + sentence[last:]
+        text = out + piece[last:]
+        if piece.endswith(".") and not text.endswith((".", "!", "?")):
+            text += "."  # a dotted form ("b.i.d.") ended the sentence
         return text[:1].upper() + text[1:]
