@@ -65,7 +65,59 @@ def test_lab_condition_and_medication_tips_name_a_source() -> None:
 def test_tip_table_gives_no_dosing_advice() -> None:
     data = json.loads(resources.files("healthchat").joinpath("data", "tips.json").read_text())
     for tip in data["tips"]:
-        assert not re.search(r"(?<![A-Za-z])\d", tip["text"]), tip  # no standalone numbers
+        assert not re.search(r"(?<![A-Za-z0-9])\d", tip["text"]), tip  # no standalone numbers
         assert not re.search(r"\b(?:mg|dose|dosage|double|increase your|stop taking)\b", tip["text"], re.I), (
             tip
         )
+
+
+def test_every_tip_has_a_kind_urgent_first_notice_last() -> None:
+    tips = suggest_tips([_lab("Potassium", "6.4", "mmol/L", "high")], [], [])
+    assert [t.kind for t in tips] == ["urgent", "tip", "notice"]
+
+
+def test_more_red_flags_with_unit_conversion() -> None:
+    urgent = {
+        ("Potassium", "2.3", "mmol/L"): True,
+        ("Sodium", "163", "mmol/L"): True,
+        ("Hemoglobin", "65", "g/L"): True,  # 6.5 g/dL
+        ("Hemoglobin", "75", "g/L"): False,
+        ("Platelets", "12", "x10^9/L"): True,
+        ("Platelets", "25", "x10^3/uL"): False,
+        ("INR", "6.1", None): True,
+        ("Calcium", "3.5", "mmol/L"): True,  # 14 mg/dL
+        ("Calcium", "2.4", "mmol/L"): False,
+    }
+    for (name, value, unit), expected in urgent.items():
+        tips = suggest_tips([_lab(name, value, unit)], [], [])
+        assert (tips[0].kind == "urgent") == expected, (name, value, unit)
+
+
+def test_blood_pressure_readings_give_a_tip_and_a_crisis_reading_an_urgent_notice() -> None:
+    assert not any(t.reason.startswith("A blood pressure") for t in suggest_tips([], [], [], "BP 118/76."))
+    high = suggest_tips([], [], [], "Vitals: BP 148/92, HR 80.")
+    assert [t.kind for t in high] == ["tip", "notice"]
+    assert high[0].source.startswith("2017 ACC/AHA")
+    crisis = suggest_tips([], [], [], "Blood pressure: 186/124 mmHg")
+    assert crisis[0].kind == "urgent" and "186/124" in crisis[0].text
+
+
+def test_tobacco_tip_only_for_current_use() -> None:
+    def shown(text: str) -> bool:
+        return any(
+            t.reason == "Your document mentions current tobacco use." for t in suggest_tips([], [], [], text)
+        )
+
+    assert shown("Social history: current smoker, 1 ppd.")
+    assert shown("She smokes cigarettes daily.")
+    assert not shown("Denies tobacco, alcohol or drugs.")
+    assert not shown("Former smoker, quit years ago.")
+    assert not shown("Never smoker.")
+
+
+def test_tips_are_written_with_sources_and_no_stop_your_medication() -> None:
+    data = json.loads(resources.files("healthchat").joinpath("data", "tips.json").read_text())
+    assert len(data["tips"]) >= 30
+    for tip in data["tips"]:
+        assert tip["source"] and tip["reason"]
+        assert not re.search(r"\bstop (?:your|taking)\b|\bdiscontinue\b", tip["text"], re.I), tip

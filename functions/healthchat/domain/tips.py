@@ -1,24 +1,35 @@
-"""Tips from lab flags, conditions and medications (data/tips.json): urgent red flags first, notice last.
+"""Tips from lab flags, conditions, medications, blood pressure and tobacco use (data/tips.json).
 
-Tips never give dosing advice; each names a public source. Red-flag thresholds are checked only when
-the unit is known to match (or cannot differ), so a glucose in mmol/L is never read as mg/dL.
+Order: urgent red-flag notices first, then tips, then the not-medical-advice notice. Tips never give
+dosing advice; each names a public source. Red-flag thresholds are checked only when the unit is known
+to match or converts (a glucose in mmol/L is converted, never read as mg/dL; no unit and several in use:
+no guess).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from healthchat.data_files import data_json
 from healthchat.domain.labs import lookup_test
 from healthchat.domain.models import Condition, LabResult, Medication, Tip
+from healthchat.domain.vitals import blood_pressures, current_tobacco_use
+
+BP_HIGH = (130, 80)  # ACC/AHA 2017: stage 1 hypertension starts at 130/80
 
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
     data: dict[str, Any] = data_json("tips.json")
     return data
+
+
+def notice_text() -> str:
+    """The short not-medical-advice notice every result carries."""
+    return str(_data()["notice"]["text"])
 
 
 def _canonical(name: str) -> str:
@@ -31,25 +42,34 @@ def _number(value: str) -> float | None:
     return float(m.group(1).replace(",", "")) if m else None
 
 
+def _in_rule_units(lab: LabResult, rule: dict[str, Any]) -> float | None:
+    """The lab value in the rule's unit, or None when the unit does not match and does not convert."""
+    x = _number(lab.value)
+    if x is None:
+        return None
+    unit = (lab.unit or "").strip().lower()
+    units = {u.lower() for u in rule["units"]}
+    convert = {u.lower(): float(f) for u, f in (rule.get("convert") or {}).items()}
+    if unit in units:
+        return x
+    if unit in convert:
+        return x * convert[unit]
+    if not unit and len(units) == 1 and not convert:
+        return x  # a single unit is in use for this test (e.g. INR has none): nothing to confuse
+    return None
+
+
 def _red_flag(lab: LabResult, rule: dict[str, Any]) -> bool:
     if _canonical(lab.name) != rule["lab"]:
         return False
-    x = _number(lab.value)
+    x = _in_rule_units(lab, rule)
     if x is None:
         return False
-    unit = (lab.unit or "").strip()
-    if unit.lower() == "mmol/l" and "mmol_factor" in rule:
-        x *= float(rule["mmol_factor"])
-    elif unit:
-        if unit.lower() not in {u.lower() for u in rule["units"]}:
-            return False
-    elif "mmol_factor" in rule:
-        return False  # no unit and more than one unit in use: do not guess
     limit = float(rule["value"])
     return x > limit if rule["op"] == ">" else x < limit
 
 
-def _urgent(labs: list[LabResult]) -> list[Tip]:
+def _urgent(labs: Sequence[LabResult], text: str) -> list[Tip]:
     data = _data()
     template = data["urgent"]
     out: list[Tip] = []
@@ -62,35 +82,61 @@ def _urgent(labs: list[LabResult]) -> list[Tip]:
                     text=template["text"].format(**fields),
                     reason=template["reason"].format(**fields),
                     source=template["source"],
+                    kind="urgent",
                 )
             )
+    bp = data["urgent_bp"]
+    for reading in blood_pressures(text):
+        if reading.systolic >= bp["systolic"] or reading.diastolic >= bp["diastolic"]:
+            out.append(
+                Tip(text=bp["text"].format(reading=reading.reading), reason=bp["reason"], source=bp["source"],
+                    kind="urgent")
+            )  # fmt: skip
+            break
     return out
 
 
-def _matches(trigger: dict[str, Any], labs: list[LabResult], conds: set[str], meds: set[str]) -> bool:
+def _matches(trigger: dict[str, Any], facts: dict[str, Any]) -> bool:
     if "lab" in trigger:
-        return any(_canonical(x.name) == trigger["lab"] and x.flag == trigger["flag"] for x in labs)
+        return any(_canonical(x.name) == trigger["lab"] and x.flag == trigger["flag"] for x in facts["labs"])
     if "condition" in trigger:
-        return any(c.lower() in conds for c in trigger["condition"])
+        return any(c.lower() in facts["conditions"] for c in trigger["condition"])
     if "medication" in trigger:
-        return any(m.lower() in meds for m in trigger["medication"])
+        return any(m.lower() in facts["medications"] for m in trigger["medication"])
+    if "vital" in trigger:
+        return trigger["vital"] in facts["vitals"]
+    if "social" in trigger:
+        return trigger["social"] in facts["social"]
     return False
 
 
 def suggest_tips(
-    labs: list[LabResult], conditions: list[Condition], medications: list[Medication]
+    labs: Sequence[LabResult],
+    conditions: Sequence[Condition],
+    medications: Sequence[Medication],
+    text: str = "",
+    entities: Iterable[dict[str, Any]] = (),
 ) -> list[Tip]:
-    """Urgent red-flag tips, then tips for flagged labs, conditions and medications, then the notice."""
+    """Urgent red-flag notices, then tips for flagged labs, conditions, medications, blood pressure and
+    tobacco use, then the notice."""
     data = _data()
-    conds = {c.name.lower() for c in conditions if not c.negated}
-    meds = {m.name.lower() for m in medications}
-    tips = _urgent(labs)
+    vitals = set()
+    if any(r.systolic >= BP_HIGH[0] or r.diastolic >= BP_HIGH[1] for r in blood_pressures(text)):
+        vitals.add("blood_pressure_high")
+    facts = {
+        "labs": labs,
+        "conditions": {c.name.lower() for c in conditions if not c.negated},
+        "medications": {m.name.lower() for m in medications},
+        "vitals": vitals,
+        "social": {"tobacco"} if current_tobacco_use(text, entities) else set(),
+    }
+    tips = _urgent(labs, text)
     seen: set[str] = set()
     for entry in data["tips"]:
-        if entry["text"] in seen or not _matches(entry["trigger"], labs, conds, meds):
+        if entry["text"] in seen or not _matches(entry["trigger"], facts):
             continue
         seen.add(entry["text"])
-        tips.append(Tip(text=entry["text"], reason=entry["reason"], source=entry["source"]))
+        tips.append(Tip(text=entry["text"], reason=entry["reason"], source=entry["source"], kind="tip"))
     notice = data["notice"]
-    tips.append(Tip(text=notice["text"], reason=notice["reason"], source=notice["source"]))
+    tips.append(Tip(text=notice["text"], reason=notice["reason"], source=notice["source"], kind="notice"))
     return tips
