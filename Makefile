@@ -15,7 +15,7 @@ help: ## list the commands
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,models]"
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP) ## create .venv with HealthChat and its dev tools
@@ -51,7 +51,7 @@ build: validate ## alias: sam build runs as the last step of validate
 
 test312: tools ## unit, contract and statemachine tests on Python 3.12 (the Lambda runtime)
 	@test -x .venv312/bin/python || "$$(cat .tools/python312.bin)/python3.12" -m venv .venv312
-	.venv312/bin/python -m pip install -q -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+	.venv312/bin/python -m pip install -q -e ".[dev,models]" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 	.venv312/bin/pytest -q -p no:cacheprovider tests/unit tests/contract tests/statemachine
 
 test: lint pytest test312 validate ## everything CI runs: lint, types, tests (3.11 and 3.12), template checks, sam build
@@ -59,6 +59,8 @@ test: lint pytest test312 validate ## everything CI runs: lint, types, tests (3.
 clean: ## remove build outputs (keeps .venv and .tools)
 	rm -rf .aws-sam samples .pytest_cache .mypy_cache .ruff_cache
 
-bench: setup ## pipeline timings, cold imports and extraction quality -> benchmarks/README.md
+bench: setup ## pipeline timings, cold imports, extraction, lab and content quality -> benchmarks/README.md
 	$(BIN)/python benchmarks/pipeline.py --write
 	$(BIN)/python benchmarks/extraction/run.py --write
+	$(BIN)/python benchmarks/content/labs_bench.py --write
+	$(BIN)/python benchmarks/content/content_bench.py --write

@@ -34,6 +34,15 @@ class Settings:
     storage: Storage = "local"
     ocr: Literal["local", "textract"] = "local"
     medical: Literal["local", "comprehend"] = "local"
+    # summary engine: "extractive" (deterministic, default), "sagemaker" (endpoint serving models/summarizer),
+    # "transformers" (a local seq2seq model folder); model output is checked for faithfulness either way
+    summarizer: Literal["extractive", "sagemaker", "transformers"] = "extractive"
+    summarizer_endpoint: str = ""
+    summarizer_model_dir: str = ""
+    # plain-language engine: "glossary" (deterministic, default) or "llm" (LangChain chat model)
+    simplifier: Literal["glossary", "llm"] = "glossary"
+    llm_provider: Literal["bedrock", "sagemaker"] = "bedrock"
+    llm_model_id: str = ""
     upload_bucket: str = ""
     data_bucket: str = ""
     table_name: str = ""
@@ -57,12 +66,27 @@ class Settings:
             raise ValueError("HEALTHCHAT_OCR must be local or textract")
         if medical not in ("local", "comprehend"):
             raise ValueError("HEALTHCHAT_MEDICAL must be local or comprehend")
+        summarizer = _env("HEALTHCHAT_SUMMARIZER", "extractive")
+        if summarizer not in ("extractive", "sagemaker", "transformers"):
+            raise ValueError("HEALTHCHAT_SUMMARIZER must be extractive, sagemaker or transformers")
+        simplifier = _env("HEALTHCHAT_SIMPLIFIER", "glossary")
+        if simplifier not in ("glossary", "llm"):
+            raise ValueError("HEALTHCHAT_SIMPLIFIER must be glossary or llm")
+        llm_provider = _env("HEALTHCHAT_LLM_PROVIDER", "bedrock")
+        if llm_provider not in ("bedrock", "sagemaker"):
+            raise ValueError("HEALTHCHAT_LLM_PROVIDER must be bedrock or sagemaker")
         return cls(
             runtime=runtime,
             home=Path(_env("HEALTHCHAT_HOME", str(Path.home() / ".healthchat"))).expanduser(),
             storage=storage,  # type: ignore[arg-type]
             ocr=ocr,  # type: ignore[arg-type]
             medical=medical,  # type: ignore[arg-type]
+            summarizer=summarizer,  # type: ignore[arg-type]
+            summarizer_endpoint=_env("HEALTHCHAT_SUMMARIZER_ENDPOINT", ""),
+            summarizer_model_dir=_env("HEALTHCHAT_SUMMARIZER_MODEL_DIR", ""),
+            simplifier=simplifier,  # type: ignore[arg-type]
+            llm_provider=llm_provider,  # type: ignore[arg-type]
+            llm_model_id=_env("HEALTHCHAT_LLM_MODEL_ID", ""),
             upload_bucket=_env("UPLOAD_BUCKET", ""),
             data_bucket=_env("DATA_BUCKET", ""),
             table_name=_env("TABLE_NAME", ""),

@@ -95,7 +95,23 @@ class Services:
 
     @cached_property
     def summarizer(self) -> Summarizer:
+        """The configured summary engine; a model's output is checked (and replaced) by the stage."""
         with self._lock:
+            s = self.settings
+            if s.summarizer == "sagemaker":
+                if not s.summarizer_endpoint:
+                    raise RuntimeError("HEALTHCHAT_SUMMARIZER=sagemaker needs HEALTHCHAT_SUMMARIZER_ENDPOINT")
+                from healthchat.adapters.aws.sagemaker_summarizer import SageMakerSummarizer
+
+                return SageMakerSummarizer(s.summarizer_endpoint)
+            if s.summarizer == "transformers":
+                if not s.summarizer_model_dir:
+                    raise RuntimeError(
+                        "HEALTHCHAT_SUMMARIZER=transformers needs HEALTHCHAT_SUMMARIZER_MODEL_DIR"
+                    )
+                from healthchat.adapters.local.seq2seq_summarizer import Seq2SeqSummarizer
+
+                return Seq2SeqSummarizer(s.summarizer_model_dir)
             from healthchat.adapters.local.extractive_summarizer import ExtractiveSummarizer
 
             return ExtractiveSummarizer()
@@ -103,6 +119,10 @@ class Services:
     @cached_property
     def simplifier(self) -> Simplifier:
         with self._lock:
+            if self.settings.simplifier == "llm":
+                from healthchat.adapters.aws.llm_simplifier import LlmSimplifier
+
+                return LlmSimplifier(settings=self.settings)
             from healthchat.adapters.local.glossary_simplifier import GlossarySimplifier
 
             return GlossarySimplifier()

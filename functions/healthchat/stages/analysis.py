@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from healthchat.adapters.local.extractive_summarizer import MAX_WORDS, ExtractiveSummarizer
 from healthchat.domain.clinical import conditions_from, medications_from
+from healthchat.domain.errors import ThrottlingError, TransientError
+from healthchat.domain.faithfulness import check_faithfulness
 from healthchat.domain.labs import interpret_labs
 from healthchat.domain.models import DocRef, LabResult, StageOutput, Summary
 from healthchat.domain.tips import suggest_tips
@@ -22,36 +25,69 @@ def _text_and_entities(doc: DocRef, svc: Services) -> tuple[str, list[dict[str, 
     return text, entities
 
 
+def _model_summary(
+    svc: Services, text: str, entities: list[dict[str, Any]], labs: list[dict[str, Any]]
+) -> tuple[Summary | None, str | None]:
+    """A configured model's summary, or None and a PHI-free reason when it cannot be used."""
+    try:
+        summary = svc.summarizer.summarize(text, entities, labs)
+    except (ThrottlingError, TransientError):
+        raise  # Step Functions retries these with backoff
+    except Exception as exc:  # noqa: BLE001 - any model failure falls back to the extractive summary
+        return None, f"summary model unavailable ({type(exc).__name__})"
+    report = check_faithfulness(summary.text, text, entities)
+    if not report.passed:
+        kinds = sorted({claim.kind for claim in report.unsupported})
+        return None, f"summary model output failed the faithfulness check (unsupported {', '.join(kinds)})"
+    if sum(len(s.text.split()) for s in summary.sentences) > MAX_WORDS:
+        return None, f"summary model output longer than {MAX_WORDS} words"
+    return summary, None
+
+
 def run_summarize(doc: DocRef, svc: Services) -> StageOutput:
     started = time.perf_counter()
     text, entities = _text_and_entities(doc, svc)
     # The labs branch runs in parallel, so the summary interprets labs itself (pure and cheap).
     labs = [lab.model_dump() for lab in interpret_labs(text, entities)]
-    summary = svc.summarizer.summarize(text, entities, labs)
+    engine = svc.summarizer.name
+    if isinstance(svc.summarizer, ExtractiveSummarizer):
+        summary: Summary | None = svc.summarizer.summarize(text, entities, labs)
+        reason = None
+    else:
+        summary, reason = _model_summary(svc, text, entities, labs)
+    if summary is None:
+        extractive = ExtractiveSummarizer()
+        summary = extractive.summarize(text, entities, labs).model_copy(update={"fallback_reason": reason})
+        engine = f"{extractive.name} (fallback from {engine})"
+    report = check_faithfulness(summary.text, text, entities)
     return write_artifact(
         svc.data,
         doc,
         "summarize",
-        svc.summarizer.name,
+        engine,
         started,
-        summary.model_dump(),
-        counts={"sentences": len(summary.sentences)},
+        {**summary.model_dump(), "faithfulness": report.model_dump()},
+        counts={"sentences": len(summary.sentences), "unsupported": len(report.unsupported)},
     )
 
 
 def run_simplify(doc: DocRef, svc: Services) -> StageOutput:
     started = time.perf_counter()
-    text = str(read_artifact(svc.data, doc, "extract_text").data["text"])
+    text, entities = _text_and_entities(doc, svc)
     summary = Summary.model_validate(read_artifact(svc.data, doc, "summarize").data)
-    plain = svc.simplifier.simplify(summary, text)
+    if svc.settings.simplifier == "glossary":
+        plain = svc.simplifier.simplify(summary, text)
+    else:  # a model's rewrite is checked against the entities inside the adapter (and replaced on failure)
+        plain = svc.simplifier.simplify(summary, text, entities=entities)  # type: ignore[call-arg]
+    report = check_faithfulness(plain.text, text, entities, plain.glossary)
     return write_artifact(
         svc.data,
         doc,
         "simplify",
         svc.simplifier.name,
         started,
-        plain.model_dump(),
-        counts={"glossary": len(plain.glossary)},
+        {**plain.model_dump(), "faithfulness": report.model_dump()},
+        counts={"glossary": len(plain.glossary), "unsupported": len(report.unsupported)},
     )
 
 
@@ -72,9 +108,9 @@ def run_interpret_labs(doc: DocRef, svc: Services) -> StageOutput:
 
 def run_suggest_tips(doc: DocRef, svc: Services) -> StageOutput:
     started = time.perf_counter()
-    entities: list[dict[str, Any]] = read_artifact(svc.data, doc, "extract_medical").data["entities"]
+    text, entities = _text_and_entities(doc, svc)
     labs = [LabResult.model_validate(x) for x in read_artifact(svc.data, doc, "interpret_labs").data["labs"]]
-    tips = suggest_tips(labs, conditions_from(entities), medications_from(entities))
+    tips = suggest_tips(labs, conditions_from(entities), medications_from(entities), text, entities)
     return write_artifact(
         svc.data,
         doc,

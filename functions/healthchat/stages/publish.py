@@ -20,6 +20,7 @@ from healthchat.domain.models import (
     Status,
     TextInfo,
 )
+from healthchat.domain.tips import notice_text
 from healthchat.ports import BlobStore
 from healthchat.stages.artifacts import STAGES, read_artifact, result_key
 from healthchat.stages.register import known_document_id, parse_trigger
@@ -62,6 +63,12 @@ def build_result(doc: DocRef, record: DocumentRecord, data: BlobStore) -> Docume
         summary=arts["summarize"].data,  # type: ignore[arg-type]
         plain_language=arts["simplify"].data,  # type: ignore[arg-type]
         tips=arts["suggest_tips"].data["tips"],
+        faithfulness={
+            name: arts[stage].data["faithfulness"]
+            for name, stage in (("summary", "summarize"), ("plain_language", "simplify"))
+            if "faithfulness" in arts[stage].data
+        },
+        notice=notice_text(),
         engines={stage: art.engine for stage, art in arts.items()},
         timings_ms={stage: art.ms for stage, art in arts.items()},
         cost=cost,

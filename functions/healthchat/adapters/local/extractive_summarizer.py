@@ -14,7 +14,9 @@ from healthchat.domain.clinical import SectionMap
 from healthchat.domain.models import LabResult, SourceSpan, Summary, SummarySentence
 
 MAX_WORDS = 120
-MAX_LABS = 5
+MIN_SENTENCES = 3
+_SALIENT = frozenset(("MEDICAL_CONDITION", "MEDICATION", "TEST_TREATMENT_PROCEDURE", "ANATOMY"))
+MAX_LAB_WORDS = 80  # the lab sentence leaves room for diagnoses, medication changes and follow-up
 _SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"])")
 _BULLET_RE = re.compile(r"^(?:[-*•]\s*|\d{1,2}[.)]\s+|[A-Z][A-Za-z /&]{0,38}:\s*)")
 _MED_CHANGE_RE = re.compile(
@@ -76,11 +78,25 @@ def _lab(item: LabResult | dict[str, Any]) -> LabResult:
     return item if isinstance(item, LabResult) else LabResult.model_validate(item)
 
 
-def _lab_phrase(lab: LabResult) -> str:
+def _lab_phrase(lab: LabResult, with_range: bool = True) -> str:
     value = f"{lab.value} {lab.unit}" if lab.unit and lab.unit != "%" else f"{lab.value}{lab.unit or ''}"
     rng = lab.reference_range.text if lab.reference_range and lab.reference_range.text else None
-    detail = f"{lab.flag}; range {rng}" if rng else lab.flag
+    printed = rng and lab.reference_range is not None and lab.reference_range.source != "typical"
+    detail = f"{lab.flag}; range {rng}" if with_range and printed else lab.flag
     return f"{lab.name} {value} ({detail})"
+
+
+def _spans(labs: list[LabResult]) -> list[SourceSpan]:
+    return [SourceSpan(begin_offset=x.begin_offset, end_offset=x.end_offset) for x in labs]
+
+
+def _salience(category: str | None, traits: set[str | None]) -> float:
+    """How much an entity makes its sentence worth summarising: affirmed findings count most."""
+    if category not in _SALIENT:
+        return 0.0
+    if traits & {"NEGATION", "HYPOTHETICAL"}:
+        return 0.25
+    return 0.5 if "PERTAINS_TO_FAMILY" in traits else 1.0
 
 
 def _words(s: str) -> int:
@@ -117,16 +133,22 @@ class ExtractiveSummarizer:
 
     @staticmethod
     def _lab_sentence(labs: list[LabResult], budget: int) -> SummarySentence | None:
+        """Every result outside its range, with the printed range when the words allow, else without it;
+        if even that is too long, as many as fit and a count of the rest."""
         out = [lab for lab in labs if lab.flag in ("low", "high", "abnormal")]
         if not out:
             return None
         lead = "Results outside the reference range: "
-        for n in range(min(len(out), MAX_LABS), 0, -1):
-            shown = out[:n]
-            sentence = lead + ", ".join(_lab_phrase(x) for x in shown) + "."
-            if _words(sentence) <= budget:
-                spans = [SourceSpan(begin_offset=x.begin_offset, end_offset=x.end_offset) for x in shown]
-                return SummarySentence(text=sentence, source_spans=spans)
+        limit = min(budget, MAX_LAB_WORDS)
+        for with_range in (True, False):
+            sentence = lead + ", ".join(_lab_phrase(x, with_range) for x in out) + "."
+            if _words(sentence) <= limit:
+                return SummarySentence(text=sentence, source_spans=_spans(out))
+        for n in range(len(out) - 1, 0, -1):
+            rest = len(out) - n
+            sentence = f"{lead}{', '.join(_lab_phrase(x, False) for x in out[:n])}, and {rest} more."
+            if _words(sentence) <= limit:
+                return SummarySentence(text=sentence, source_spans=_spans(out))
         return None
 
     @staticmethod
@@ -146,11 +168,13 @@ class ExtractiveSummarizer:
             return lo - 1
 
         dx, meds = set(), set()
+        weight = [0.0] * len(spans)
         for e in entities:
             traits = {t.get("Name") for t in e.get("Traits") or []}
             i = sentence_of(int(e["BeginOffset"]))
             if i < 0 or int(e["BeginOffset"]) >= spans[i][1]:
                 continue
+            weight[i] += _salience(e.get("Category"), traits)
             if e.get("Category") == "MEDICAL_CONDITION" and "DIAGNOSIS" in traits and not traits & {
                 "NEGATION", "PERTAINS_TO_FAMILY", "HYPOTHETICAL"
             }:  # fmt: skip
@@ -166,4 +190,10 @@ class ExtractiveSummarizer:
         chosen: list[int] = []
         for group in groups:
             chosen.extend(i for i in group if i not in chosen)
+        if len(chosen) < MIN_SENTENCES:
+            # no assessment, medication change or follow-up found (a history section, a letter):
+            # the sentences with the most medical content, in document order
+            ranked = sorted((i for i in range(len(spans)) if weight[i] > 0 and i not in chosen),
+                            key=lambda i: (-weight[i], i))  # fmt: skip
+            chosen.extend(sorted(ranked[: MIN_SENTENCES - len(chosen)]))
         return [spans[i] for i in chosen]
