@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from report_block import write_block
+
 ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = [
     "register_document",
@@ -31,7 +33,6 @@ HANDLERS = [
     "reprocess",
 ]
 STAGES = ["extract_text", "extract_medical", "summarize", "simplify", "interpret_labs", "suggest_tips"]
-BEGIN, END = "<!-- pipeline-bench:begin -->", "<!-- pipeline-bench:end -->"
 
 
 def cold_import_ms(module: str, runs: int, lambda_like: bool = False) -> float:
@@ -114,11 +115,7 @@ def main() -> None:
     text = report(args.runs)
     print(text)
     if args.write:
-        readme = ROOT / "benchmarks" / "README.md"
-        old = readme.read_text() if readme.exists() else f"# Benchmarks\n\n## Pipeline\n\n{BEGIN}\n{END}\n"
-        head, _, rest = old.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        readme.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+        write_block("pipeline-bench", "Pipeline", text)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,11 @@ from samples import (
 )
 from scorer import Span, SpanScore, score_by_type, score_spans
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from report_block import write_block  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("HEALTHCHAT_SHARED_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- extraction-bench:begin -->", "<!-- extraction-bench:end -->"
 COMPREHEND_MEDICAL_CHARS_PER_S = 40_000  # DetectEntitiesV2 default account quota (characters/second)
 TARGETS = {"MEDICATION": 0.85, "MEDICAL_CONDITION": 0.80, "negation": 0.90, "labs": 0.95, "speed": 60_000}
 
@@ -275,16 +277,6 @@ def report(errors: int, passes: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    readme = ROOT / "benchmarks" / "README.md"
-    old = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    if BEGIN not in old:
-        old = f"{old.rstrip()}\n\n## Extraction quality\n\n{BEGIN}\n{END}\n"
-    head, _, rest = old.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    readme.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
@@ -296,7 +288,7 @@ def main() -> None:
     print(text)
     print(f"(benchmark took {time.perf_counter() - start:.0f} s)", file=sys.stderr)
     if args.write:
-        write_section(text)
+        write_block("extraction-bench", "Extraction quality", text)
 
 
 if __name__ == "__main__":
