@@ -158,3 +158,9 @@ def test_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_micro_sign_and_greek_mu_spell_the_same_unit() -> None:
+    source = "Vitamin B12 450 \u00b5g daily."
+    assert check_faithfulness("Vitamin B12 450 \u03bcg daily.", source, []).passed
+    assert not check_faithfulness("Vitamin B12 450 mg daily.", source, []).passed

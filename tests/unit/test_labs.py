@@ -269,3 +269,43 @@ def test_report_layouts_range_before_unit_cumulative_column_and_one_letter_names
     assert (wbc.value, wbc.unit, wbc.report_flag, wbc.flag) == ("11.2", "x10^9/L", "High", "high")
     assert wbc.reference_range is not None and wbc.reference_range.source == "report"
     assert (potassium.value, potassium.flag) == ("5.4", "high")
+
+
+def test_cumulative_columns_keep_this_results_flag_and_the_last_printed_range() -> None:
+    text = (
+        "Glucose, Serum   4.7   3.6 Low   mmol/L   3.9-5.5\n"
+        "Estimated GFR   41 Low   >90   mL/min/1.73m2   >= 60\n"
+    )
+    glucose, egfr = interpret_labs(text, [])
+    assert (glucose.flag, glucose.report_flag, glucose.reference_range.text) == ("normal", None, "3.9-5.5")  # type: ignore[union-attr]
+    assert (egfr.flag, egfr.report_flag, egfr.reference_range.text) == ("low", "Low", ">= 60")  # type: ignore[union-attr]
+
+
+def test_ocr_spellings_of_count_units_and_micro_read_as_p() -> None:
+    text = (
+        "RBC   4.28   x10%12/L   4.20 to 5.40\n"
+        "White Blood Cells   11.2   High   1069/L   4.0-11.0\n"
+        "Creatinine   69   pmol/L   53-106\n"
+        "Vitamin B12   350   pmol/L   148-616\n"
+        "Albumin   5.5   H   g/daL   3.5-5.0\n"
+    )
+    units = [lab.unit for lab in interpret_labs(text, [])]
+    assert units == ["x10^12/L", "x10^9/L", "umol/L", "pmol/L", "g/dL"]
+
+
+def test_a_bare_ph_row_is_urine_ph_under_a_urinalysis_heading_only() -> None:
+    ua = interpret_labs("URINALYSIS\nSpecific Gravity   1.020   1.005-1.030\npH   8.6   H   5.0-8.0\n", [])
+    gas = interpret_labs("ARTERIAL BLOOD GAS\npH   7.31   L   7.35-7.45\n", [])
+    assert [lab.name for lab in ua][-1] == "Urine pH"
+    assert [lab.name for lab in gas] == ["pH"]
+
+
+def test_a_test_name_may_start_with_a_digit() -> None:
+    (vit_d,) = interpret_labs("25-OH Vitamin D   114   75-250   nmol/L\n", [])
+    assert (vit_d.name, vit_d.value, vit_d.unit, vit_d.flag) == (
+        "Vitamin D, 25-Hydroxy",
+        "114",
+        "nmol/L",
+        "normal",
+    )
+    assert interpret_labs("2. Hypertension   5   years\n", []) == []

@@ -68,6 +68,13 @@ _UNITS: dict[str, tuple[str, ...]] = {
     "times": ("times", "time"),
 }
 _UNIT_OF = {s: canon for canon, spellings in _UNITS.items() for s in spellings}
+
+
+def _unit(spelling: str) -> str | None:
+    """The canonical unit of a spelling (Greek mu and the micro sign match each other, ignoring case)."""
+    return _UNIT_OF.get(" ".join(spelling.lower().replace("\u03bc", "\u00b5").split()))
+
+
 _UNIT = "|".join(re.escape(s) for s in sorted(_UNIT_OF, key=len, reverse=True))
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # a number, then its unit: right after it, or after a lab flag column ("7.2  H  %")
@@ -174,7 +181,7 @@ def _numbers(text: str) -> list[_Num]:
         line_start = text.rfind("\n", 0, m.start()) + 1
         if unit is None and not text[line_start : m.start()].strip() and _LIST_MARKER_RE.match(text, m.end()):
             continue  # "2. Hypertension": a list marker, not a claim
-        canon_unit = _UNIT_OF[" ".join(unit.lower().split())] if unit else None
+        canon_unit = _unit(unit) if unit else None
         out.append(_Num(m.start(), m.end(), _canon(m.group("n")), "number", canon_unit))
     return sorted(out, key=lambda n: n.begin)
 
@@ -204,7 +211,7 @@ def _source_numbers(text: str, entities: Sequence[dict[str, Any]]) -> _SourceNum
     for m in _ANY_NUMBER_RE.finditer(text):  # "44yo", "2nd": any digits in the source count, bare
         src.add(_canon(m.group(0)), None)
     for m in _WORD_NUM_RE.finditer(text):
-        src.add(_WORD_NUMS[m.group("w").lower()], _UNIT_OF[m.group("u").lower()])
+        src.add(_WORD_NUMS[m.group("w").lower()], _unit(m.group("u")))
     for m in _FREQ_NUMS.finditer(text):
         src.add(m.group("q") or ("2" if m.group("two") else "3" if m.group("three") else "4"), "times")
         if m.group("q"):
@@ -218,7 +225,7 @@ def _add_entity_numbers(src: _SourceNumbers, text: str, nums: list[_Num], ent: d
     attrs = {a.get("Type"): a for a in ent.get("Attributes", [])}
     if ent.get("Type") == "TEST_NAME" and "TEST_UNIT" in attrs:
         # a lab row: every number on its line (value, range) is in the row's unit
-        unit = _UNIT_OF.get(" ".join(str(attrs["TEST_UNIT"]["Text"]).lower().split()))
+        unit = _unit(str(attrs["TEST_UNIT"]["Text"]))
         begin = int(ent["BeginOffset"])
         line_end = text.find("\n", begin)
         line_end = len(text) if line_end == -1 else line_end
@@ -276,7 +283,7 @@ def _dose_key(text: str) -> str:
     text = re.sub(rf"\b({'|'.join(_WORD_NUMS)})\b", lambda m: _WORD_NUMS[m.group(1)], text)
     unit = re.search(rf"(?<![a-z])({_UNIT})(?![a-z])", text)
     nums = "/".join(_canon(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
-    return f"{nums} {_UNIT_OF[unit.group(1)] if unit else ''}".strip()
+    return f"{nums} {_unit(unit.group(1)) or '' if unit else ''}".strip()
 
 
 def _doses_after(text: str, end: int, limit: int) -> list[tuple[str, str]]:

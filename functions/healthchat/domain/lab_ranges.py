@@ -165,6 +165,18 @@ def is_word_result(value: str) -> bool:
     return re.fullmatch(rf"[<>]?\s?{NUM}", value.strip()) is None
 
 
+def plausible_unit(test: str | None, unit: str | None) -> str | None:
+    """The unit, except an OCR 'p' for the micro sign: pmol/L (or pg/L) for a test measured in umol/L
+    (or ug/L) and never in picomoles (creatinine, iron) is read as umol/L; B12's pmol/L stays."""
+    if test is None or unit not in ("pmol/L", "pg/L"):
+        return unit
+    known = {u for e in typical_table().get(test, ()) for u in (e.unit, *e.factors) if u}
+    micro = normalize_unit("u" + unit[1:])
+    if any(same_unit(unit, u) for u in known) or not any(same_unit(micro, u) for u in known):
+        return unit
+    return micro
+
+
 def _factor(entry: TypicalEntry, unit: str | None, value: str) -> float | None:
     """Multiplier from the entry's unit to the reported one, or None when they cannot be compared."""
     if entry.unit is None:

@@ -25,6 +25,7 @@ from healthchat.domain.lab_ranges import (
     is_word_result,
     parse_range,
     patient_sex,
+    plausible_unit,
     qualitative_counterpart,
     typical_flag,
 )
@@ -48,12 +49,14 @@ __all__ = [
 _FLAG_RE = re.compile(r"(?<!\S)(?P<flag>HH|LL|H|L|A|High|Low|Abnormal|Critical|\*+)(?!\S)")
 _UNIT_RE = re.compile(
     r"(?<!\S)(?P<unit>%|[a-zA-Zµμ×][a-zA-Z0-9µμ/^.*³⁶⁹¹²]*(?:/[a-zA-Z0-9.^]+)*"
-    r"|x10\^?\d+/[a-zA-Zµ]+|10[\^*Ee]?[0-9³⁶⁹¹²]+/[a-zA-Zµμ]+)(?!\S)"
+    r"|x10\^?\d+/[a-zA-Zµ]+|10[\^*Ee]?[0-9³⁶⁹¹²]+/[a-zA-Zµμ]+"
+    r"|[x*]?1[l1]?[0o][\^*%]?\d{1,2}/[a-zA-Zµμ]+)(?!\S)"  # OCR: x10%12/L, *10*9/L, 1069/L
 )
+_NUMBER_TOKEN_RE = re.compile(rf"(?<!\S)[<>]?{NUM}(?!\S)")
 # results: a number, a word (Negative, Trace), a dipstick grade (1+) or size (Small, Moderate, Large)
 _VALUE = rf"[<>]?\s?{NUM}|{QUALITATIVE}|Neg|Pos|Small|Moderate|Large|[1-4]\+"
 _ROW_RE = re.compile(
-    rf"^[ \t]*(?P<name>[A-Za-z](?:[A-Za-z0-9 ,()/%.'+\-]{{0,50}}?[A-Za-z0-9)%])??)"
+    rf"^[ \t]*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9 ,()/%.'+\-]{{0,50}}?[A-Za-z0-9)%])??)"
     rf"[ \t]*(?::[ \t]*|[ \t]{{2,}}|\t|[ \t](?=[<>]?\d))"
     rf"(?P<value>{_VALUE})(?=\s|$)(?![ \t]*[-–][ \t]*\d)(?P<rest>[^\n]*)$",
     re.MULTILINE | re.IGNORECASE,
@@ -127,14 +130,19 @@ def parse_row_tail(tail: str, offset: int) -> tuple[str | None, int, int, str | 
     Returns ``(unit, unit_begin, unit_end, report_flag, range_text, end)``; offsets are ``offset``-based.
     """
     unit, ub, ue, flag, rtext, end = None, -1, -1, None, None, offset
-    rm = RANGE_RE.search(tail)
+    # the reference range is the last one on the line: a cumulative report prints earlier results
+    # (">90") between this result and its range (">= 60")
+    rm = None
+    for rm in RANGE_RE.finditer(tail):  # noqa: B007 - the last match is wanted
+        pass
     masked = tail
     if rm is not None:
         rtext = rm.group(0).strip()
         masked = tail[: rm.start()] + " " * (rm.end() - rm.start()) + tail[rm.end() :]
         end = offset + rm.end()
     for i, fm in enumerate(_FLAG_RE.finditer(masked)):  # a cumulative report repeats an earlier flag
-        if i == 0:
+        # a marker after another result ("4.7  3.6 Low") belongs to that earlier result, not to this one
+        if i == 0 and not _NUMBER_TOKEN_RE.search(masked, 0, fm.start()):
             flag, end = fm.group("flag"), max(end, offset + fm.end())
         masked = masked[: fm.start()] + " " * (fm.end() - fm.start()) + masked[fm.end() :]
     um = _UNIT_RE.search(masked)
@@ -156,6 +164,8 @@ def find_lab_rows(text: str) -> list[LabMention]:
     for m in _ROW_RE.finditer(text):
         name = m.group("name").strip()
         test = lookup_test(name)
+        if name[0].isdigit() and test is None:
+            continue  # "25-OH Vitamin D" is a test; "2. Hypertension 5 years" is not
         tail_off = m.start("rest")
         unit, ub, ue, flag, rtext, end = parse_row_tail(m.group("rest"), tail_off)
         if test is None and (
@@ -205,8 +215,13 @@ def _line_tail(text: str, start: int) -> str:
     return text[start : nl if nl >= 0 else len(text)]
 
 
-def _test_for(name: str, value: str) -> LabTest | None:
+_URINALYSIS_RE = re.compile(r"(?i)\b(?:urinalysis|urine|UA)\b")
+
+
+def _test_for(name: str, value: str, before: str = "") -> LabTest | None:
     test = lookup_test(name)
+    if test is None and name.strip().lower() == "ph" and _URINALYSIS_RE.search(before[-400:]):
+        test = lookup_test("Urine pH")  # a bare "pH" row under a urinalysis heading (not a blood gas)
     counterpart = qualitative_counterpart(test.name) if test and is_word_result(value) else None
     return lookup_test(counterpart) if counterpart else test
 
@@ -246,8 +261,8 @@ def lab_result(
     the reported unit) is used and the result says so in ``flag_note``.
     """
     unit_t, _, _, report, rtext, tail_end = parse_row_tail(_line_tail(text, value_end), value_end)
-    unit = normalize_unit(unit or unit_t)
-    test = _test_for(name, value)
+    test = _test_for(name, value, text[max(0, begin - 400) : begin])
+    unit = plausible_unit(test.name if test else None, normalize_unit(unit or unit_t))
     rng = parse_range(rtext)
     reference: ReferenceRange | None = None
     computed: Flag = "unknown"
