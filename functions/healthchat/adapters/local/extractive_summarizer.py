@@ -15,6 +15,7 @@ from healthchat.domain.models import LabResult, SourceSpan, Summary, SummarySent
 
 MAX_WORDS = 120
 MIN_SENTENCES = 3
+MAX_SENTENCE_WORDS = 40
 _SALIENT = frozenset(("MEDICAL_CONDITION", "MEDICATION", "TEST_TREATMENT_PROCEDURE", "ANATOMY"))
 MAX_LAB_WORDS = 80  # the lab sentence leaves room for diagnoses, medication changes and follow-up
 _SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"])")
@@ -117,11 +118,13 @@ class ExtractiveSummarizer:
     ) -> Summary:
         sentences: list[SummarySentence] = []
         budget = MAX_WORDS
-        lab_sentence = self._lab_sentence([_lab(x) for x in labs], budget)
+        lab_results = [_lab(x) for x in labs]
+        lab_sentence = self._lab_sentence(lab_results, budget)
         if lab_sentence is not None:
             sentences.append(lab_sentence)
             budget -= _words(lab_sentence.text)
-        for b, e in self._picked(text, entities):
+        lab_spans = [(x.begin_offset, x.end_offset) for x in lab_results]
+        for b, e in self._picked(text, entities, lab_spans):
             s = " ".join(text[b:e].split())
             if not s.endswith((".", "!", "?")):
                 s += "."
@@ -152,7 +155,9 @@ class ExtractiveSummarizer:
         return None
 
     @staticmethod
-    def _picked(text: str, entities: Sequence[dict[str, Any]]) -> list[tuple[int, int]]:
+    def _picked(
+        text: str, entities: Sequence[dict[str, Any]], lab_spans: Sequence[tuple[int, int]] = ()
+    ) -> list[tuple[int, int]]:
         sections = SectionMap(text)
         spans = split_sentences(text)
         starts = [b for b, _ in spans]
@@ -174,6 +179,8 @@ class ExtractiveSummarizer:
             i = sentence_of(int(e["BeginOffset"]))
             if i < 0 or int(e["BeginOffset"]) >= spans[i][1]:
                 continue
+            if e.get("Category") == "PROTECTED_HEALTH_INFORMATION":
+                weight[i] = float("-inf")  # never copy a name, date or id into the summary by salience
             weight[i] += _salience(e.get("Category"), traits)
             if e.get("Category") == "MEDICAL_CONDITION" and "DIAGNOSIS" in traits and not traits & {
                 "NEGATION", "PERTAINS_TO_FAMILY", "HYPOTHETICAL"
@@ -193,7 +200,14 @@ class ExtractiveSummarizer:
         if len(chosen) < MIN_SENTENCES:
             # no assessment, medication change or follow-up found (a history section, a letter):
             # the sentences with the most medical content, in document order
-            ranked = sorted((i for i in range(len(spans)) if weight[i] > 0 and i not in chosen),
-                            key=lambda i: (-weight[i], i))  # fmt: skip
+            # (not table rows of lab results: the lab sentence covers them; not run-on OCR blocks)
+            def prose(i: int) -> bool:
+                b, e = spans[i]
+                rows = any(lb < e and b < le for lb, le in lab_spans)
+                return (
+                    weight[i] > 0 and i not in chosen and not rows and _words(text[b:e]) <= MAX_SENTENCE_WORDS
+                )
+
+            ranked = sorted(filter(prose, range(len(spans))), key=lambda i: (-weight[i], i))
             chosen.extend(sorted(ranked[: MIN_SENTENCES - len(chosen)]))
         return [spans[i] for i in chosen]
