@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from healthchat.adapters.aws.llm_simplifier import LlmSimplifier, build_chat_model
 from healthchat.adapters.local.glossary_simplifier import GlossarySimplifier
 from healthchat.config import Settings
+from healthchat.domain.errors import ThrottlingError
 from healthchat.domain.models import PlainLanguage, Summary
 
 # A made-up discharge-style note (no real patient).
@@ -98,6 +99,19 @@ def test_an_invented_drug_and_a_model_error_fall_back(document: tuple[Summary, l
 
     plain = _simplify(GenericFakeChatModel(messages=failing()), document)
     assert plain.fallback_reason == "model unavailable (ConnectionError)"
+
+
+def test_throttling_is_raised_for_the_state_machine_to_retry(
+    document: tuple[Summary, list[dict[str, Any]]],
+) -> None:
+    from botocore.exceptions import ClientError
+
+    def throttled() -> Iterator[AIMessage]:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Converse")
+        yield  # pragma: no cover
+
+    with pytest.raises(ThrottlingError):
+        _simplify(GenericFakeChatModel(messages=throttled()), document)
 
 
 def test_the_prompt_carries_the_summary_the_glossary_and_the_rules(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from healthchat.domain.errors import ThrottlingError
 from healthchat.domain.faithfulness import KINDS, check_faithfulness
 from healthchat.domain.models import FaithfulnessReport, GlossaryEntry, PlainLanguage, Summary
 
@@ -200,6 +201,8 @@ class LlmSimplifier:
         except OutputParserException:
             return None, "model output could not be parsed"
         except Exception as exc:  # noqa: BLE001 - any model failure falls back to the deterministic rewrite
+            if _throttled(exc):  # except throttling: Step Functions retries the stage with backoff
+                raise ThrottlingError("The language model is throttling requests.") from None
             return None, f"model unavailable ({type(exc).__name__})"
         if not out.text.strip():
             return None, "model returned an empty rewrite"
@@ -209,6 +212,21 @@ class LlmSimplifier:
         if self._max_grade is None or grade is None or grade <= self._max_grade:
             return False
         return fallback_grade is None or grade > fallback_grade
+
+
+_THROTTLING_CODES = frozenset(("ThrottlingException", "TooManyRequestsException", "ModelNotReadyException"))
+
+
+def _throttled(exc: BaseException | None) -> bool:
+    """Whether a model error (or one it wraps) is AWS throttling: a ClientError with a throttling code."""
+    seen = 0
+    while exc is not None and seen < 5:
+        response = getattr(exc, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+        if code in _THROTTLING_CODES or type(exc).__name__ in _THROTTLING_CODES:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _reading_grade(text: str) -> float | None:
