@@ -45,7 +45,7 @@ step "asl-validator" npx --no-install asl-validator --json-path "$ASL"
 step "sam build" sam_build
 
 printf '\n=== built function sizes (unzipped)\n'
-du -sh .aws-sam/build/*Function 2>/dev/null || echo "(no build output)"
+du -sh .aws-sam/build/*Function .aws-sam/build/*Layer 2>/dev/null || echo "(no build output)"
 
 printf '\n=== summary\n'
 for i in "${!NAMES[@]}"; do

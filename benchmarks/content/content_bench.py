@@ -130,6 +130,10 @@ def cochrane(limit: int) -> list[tuple[str, str]]:
     return [(f"cochrane-{i}", line) for i, line in enumerate(lines[:limit]) if line.strip()]
 
 
+def _round(x: float) -> str:
+    return f"{x:.1f}"
+
+
 def _pct(n: int, d: int) -> str:
     return f"{n}/{d} = {n / d:.3f}" if d else "-"
 
@@ -147,8 +151,8 @@ def summary_row(label: str, scores: list[DocScore]) -> str:
         f"| {label} | {len(scores)} | {max(words) if words else '-'} "
         f"({sum(1 for w in words if w <= MAX_WORDS)}/{len(words)} <= {MAX_WORDS}) | "
         f"{_pct(covered, abnormal)} | "
-        f"{statistics.median(sources) if sources else '-'} | "
-        f"{statistics.median(grades) if grades else '-'} / {max(grades) if grades else '-'} | "
+        f"{_round(statistics.median(sources)) if sources else '-'} | "
+        f"{_round(statistics.median(grades)) if grades else '-'} / {max(grades) if grades else '-'} | "
         f"{_pct(ok, len(grades))} | {_pct(faithful, len(scores))} | {_pct(all_claims, len(scores))} |"
     )
 
