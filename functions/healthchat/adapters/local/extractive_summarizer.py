@@ -100,6 +100,11 @@ def _salience(category: str | None, traits: set[str | None]) -> float:
     return 0.5 if "PERTAINS_TO_FAMILY" in traits else 1.0
 
 
+def _density(weight: float, span: tuple[int, int], text: str) -> float:
+    """Medical content per length: of two sentences naming the same findings, the shorter reads easier."""
+    return weight / (1 + _words(text[span[0] : span[1]]) / 15)
+
+
 def _words(s: str) -> int:
     return len(s.split())
 
@@ -208,6 +213,8 @@ class ExtractiveSummarizer:
                     weight[i] > 0 and i not in chosen and not rows and _words(text[b:e]) <= MAX_SENTENCE_WORDS
                 )
 
-            ranked = sorted(filter(prose, range(len(spans))), key=lambda i: (-weight[i], i))
+            ranked = sorted(
+                filter(prose, range(len(spans))), key=lambda i: (-_density(weight[i], spans[i], text), i)
+            )
             chosen.extend(sorted(ranked[: MIN_SENTENCES - len(chosen)]))
         return [spans[i] for i in chosen]
