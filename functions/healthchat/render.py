@@ -12,12 +12,17 @@ from healthchat.domain.models import DocumentResult, Status
 _FLAG_STYLE = {"high": "bold red", "low": "bold blue", "abnormal": "bold magenta", "normal": "green"}
 
 
+_TIP_LABEL = {"urgent": ("Urgent: ", "bold red"), "notice": ("Note: ", "bold")}
+
+
 def _labs_table(result: DocumentResult) -> Table:
     table = Table(title="Tests", title_justify="left", expand=False)
     for column in ("Test", "Value", "Unit", "Reference range", "Flag"):
         table.add_column(column)
     for lab in result.labs:
         rng = lab.reference_range.text if lab.reference_range and lab.reference_range.text else ""
+        if rng and lab.reference_range is not None and lab.reference_range.source == "typical":
+            rng += " (typical)"
         table.add_row(
             lab.name, lab.value, lab.unit or "", rng, Text(lab.flag, style=_FLAG_STYLE.get(lab.flag, ""))
         )
@@ -66,5 +71,6 @@ def render_result(console: Console, result: DocumentResult) -> None:
         )
         parts.append(Text.assemble((label, "bold"), result.plain_language.text))
     for tip in result.tips:
-        parts.append(Text.assemble(("Tip: ", "bold"), tip.text, (f"  [{tip.source}]", "dim")))
+        tip_label = _TIP_LABEL.get(tip.kind, ("Tip: ", "bold"))
+        parts.append(Text.assemble(tip_label, tip.text, (f"  [{tip.source}]", "dim")))
     console.print(Panel(Group(*parts), title=title, title_align="left", border_style="green"))

@@ -104,7 +104,15 @@ def test_missing_file_is_a_usage_error(home: Path) -> None:
 def test_human_output_shows_status_medications_and_summary(samples: Path, home: Path) -> None:
     proc = _run(["process", str(samples / "doctor_note.txt")], home)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for expected in ("SUCCEEDED", "Medications", "metformin", "Summary:", "In plain language"):
+    for expected in (
+        "SUCCEEDED",
+        "Medications",
+        "metformin",
+        "Summary:",
+        "In plain language",
+        "(typical)",
+        "Note:",
+    ):
         assert expected in proc.stdout
 
 
