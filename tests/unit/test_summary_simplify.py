@@ -230,3 +230,10 @@ def test_a_term_defined_twice_is_a_load_error_in_strict_mode(monkeypatch: pytest
     with pytest.raises(gs.GlossaryError, match="'Pt' in glossary_x.json is already defined in glossary.json"):
         gs.load_glossary(strict=True)
     assert [e.term for e in gs.load_glossary()] == ["pt", "PT"]  # run time: first definition wins
+
+
+def test_a_swapped_phrase_loses_its_article_after_no_or_a_modifier() -> None:
+    summary = Summary(text="No tachycardia. Mild anemia.", sentences=[])
+    plain = GlossarySimplifier().simplify(summary, "No tachycardia. Mild anemia.").text
+    assert "no a " not in plain.lower() and "mild a " not in plain.lower()
+    assert plain.lower().startswith("no ")

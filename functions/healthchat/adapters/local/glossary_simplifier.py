@@ -226,6 +226,14 @@ def _sense(entry: _Entry, piece: str, m: re.Match[str], sentence: str, window: s
     return None
 
 
+# words after which a swapped-in "a ..." phrase must lose its article (determiners, common modifiers)
+_NO_ARTICLE_RE = re.compile(
+    r"\b(?:no|any|his|her|their|your|our|its|this|that|mild|moderate|severe|chronic|acute|known|new|"
+    r"possible|probable|likely|persistent|recurrent|worsening|ongoing|significant|some|further)\s+$",
+    re.IGNORECASE,
+)
+
+
 def _splice(out: str, plain: str) -> str:
     """Append a swapped phrase: keep digits apart ("44y/o" -> "44-year-old"), make a/an agree."""
     if out[-1:].isdigit() or re.search(r"\d $", out):
@@ -233,6 +241,8 @@ def _splice(out: str, plain: str) -> str:
     last = re.search(r"([A-Za-z]+)\s+$", out)
     if last and plain.lower().startswith(last.group(1).lower() + " "):
         plain = plain.split(" ", 1)[1]  # "at h.s." -> "at bedtime", not "at at bedtime"
+    if _NO_ARTICLE_RE.search(out) and re.match(r"an? ", plain):
+        plain = plain.split(" ", 1)[1]  # "no tachycardia" -> "no fast heart rate", not "no a fast ..."
     art = re.search(r"\b(an?|the|An?|The)\s+$", out)
     if art is None:
         return out + plain
