@@ -309,3 +309,21 @@ def test_a_test_name_may_start_with_a_digit() -> None:
         "normal",
     )
     assert interpret_labs("2. Hypertension   5   years\n", []) == []
+
+
+def test_cumulative_word_results_are_neither_units_nor_flag_owners() -> None:
+    text = (
+        "URINALYSIS\nUrine Glucose   Negative   Trace A   Negative\n"
+        "Ketones   Trace   A   Negative   Negative\n"
+    )
+    glucose, ketones = interpret_labs(text, [])
+    assert (glucose.unit, glucose.report_flag, glucose.flag) == (None, None, "normal")
+    assert (ketones.unit, ketones.report_flag, ketones.flag) == (None, "A", "abnormal")
+
+
+def test_more_ocr_unit_spellings() -> None:
+    text = (
+        "RBC   3.57   x10°12/L   3.80-5.10\nSerum Iron   54   meg/dL   60 to 170\n"
+        "K   4.7   mnol/L   3.5-5.1\n"
+    )
+    assert [lab.unit for lab in interpret_labs(text, [])] == ["x10^12/L", "ug/dL", "mmol/L"]

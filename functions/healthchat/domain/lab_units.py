@@ -17,10 +17,12 @@ _UNIT_CHARS = str.maketrans({"µ": "u", "μ": "u", "³": "3", "⁶": "6", "⁹":
 _UNIT_FIXES = (
     (re.compile(r"^[x*]?10(?:\^|\*\*?|e)?(\d+)/"), r"x10^\1/"),  # 10^3/uL, x10E3/uL, 10*3/uL, x10³/µL
     (re.compile(r"^x10\^?[4%](3|6|9|12)/"), r"x10^\1/"),  # OCR: the caret read as 4 or % (x1049/L)
-    (re.compile(r"^[x*]?1[l1]?[0o][\^*%]?[46]?(3|6|9|12)/"), r"x10^\1/"),  # OCR: *10%12/, 1069/, x1l0*12/
+    (re.compile(r"^[x*]?1[l1]?[0o][\^*%°]?[46]?(3|6|9|12)/"), r"x10^\1/"),  # OCR: *10%12/, 1069/, x1l0*12/
     (re.compile(r"(?<=[munp])m[o0][l1i](?=/|$)"), "mol"),  # OCR: mmo1/L, mm0l/L, mmoI/L
     (re.compile(r"/d[il1]$"), "/dl"),  # OCR: mg/di, mg/dI, mg/d1
     (re.compile(r"/da[l1]$"), "/dl"),  # OCR: g/daL
+    (re.compile(r"^mc?eg/"), "ug/"),  # OCR: meg/dL, mceg/dL for mcg/dL
+    (re.compile(r"^mn[o0][l1i]/"), "mmol/"),  # OCR: mnol/L
     (re.compile(r"^([munp]?g)[l1i]dl$"), r"\1/dl"),  # OCR: mgldL (the slash read as l)
     (re.compile(r"^([mu])[l1]u/"), r"\1iu/"),  # OCR: ulU/mL, mlU/L
     (re.compile(r"/m[1i]$"), "/ml"),  # OCR: uIU/m1

@@ -50,9 +50,11 @@ _FLAG_RE = re.compile(r"(?<!\S)(?P<flag>HH|LL|H|L|A|High|Low|Abnormal|Critical|\
 _UNIT_RE = re.compile(
     r"(?<!\S)(?P<unit>%|[a-zA-Zµμ×][a-zA-Z0-9µμ/^.*³⁶⁹¹²]*(?:/[a-zA-Z0-9.^]+)*"
     r"|x10\^?\d+/[a-zA-Zµ]+|10[\^*Ee]?[0-9³⁶⁹¹²]+/[a-zA-Zµμ]+"
-    r"|[x*]?1[l1]?[0o][\^*%]?\d{1,2}/[a-zA-Zµμ]+)(?!\S)"  # OCR: x10%12/L, *10*9/L, 1069/L
+    r"|[x*]?1[l1]?[0o][\^*%°]?\d{1,2}/[a-zA-Zµμ]+)(?!\S)"  # OCR: x10%12/L, *10*9/L, 1069/L, x10°12/L
 )
-_NUMBER_TOKEN_RE = re.compile(rf"(?<!\S)[<>]?{NUM}(?!\S)")
+# another result between this one and a marker: the marker is that earlier (cumulative) result's
+_EARLIER_RESULT_RE = re.compile(rf"(?<!\S)(?:[<>]?{NUM}|{QUALITATIVE}|Neg|Pos|[1-4]\+)(?!\S)", re.IGNORECASE)
+_NOT_A_UNIT_RE = re.compile(rf"(?i)(?:ref|range|normal|flag|{QUALITATIVE}|neg|pos|small|moderate|large)\b")
 # results: a number, a word (Negative, Trace), a dipstick grade (1+) or size (Small, Moderate, Large)
 _VALUE = rf"[<>]?\s?{NUM}|{QUALITATIVE}|Neg|Pos|Small|Moderate|Large|[1-4]\+"
 _ROW_RE = re.compile(
@@ -142,11 +144,11 @@ def parse_row_tail(tail: str, offset: int) -> tuple[str | None, int, int, str | 
         end = offset + rm.end()
     for i, fm in enumerate(_FLAG_RE.finditer(masked)):  # a cumulative report repeats an earlier flag
         # a marker after another result ("4.7  3.6 Low") belongs to that earlier result, not to this one
-        if i == 0 and not _NUMBER_TOKEN_RE.search(masked, 0, fm.start()):
+        if i == 0 and not _EARLIER_RESULT_RE.search(masked, 0, fm.start()):
             flag, end = fm.group("flag"), max(end, offset + fm.end())
         masked = masked[: fm.start()] + " " * (fm.end() - fm.start()) + masked[fm.end() :]
     um = _UNIT_RE.search(masked)
-    if um is not None and not re.match(r"(?i)ref|range|normal|flag", um.group("unit")):
+    if um is not None and not _NOT_A_UNIT_RE.match(um.group("unit")):
         unit, ub, ue = um.group("unit"), offset + um.start(), offset + um.end()
         end = max(end, ue)
     return unit, ub, ue, flag, rtext, end
