@@ -236,3 +236,22 @@ def test_pieces_cover_the_text_and_cut_at_sentence_ends() -> None:
 
 def test_annotator_is_built_once() -> None:
     assert annotator() is annotator()
+
+
+def test_loading_the_rules_does_not_import_torch_and_torch_stays_importable() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib.util, sys\n"
+        "from healthchat.adapters.local.context_medspacy import _build_pipeline\n"
+        "_build_pipeline()\n"
+        "print('torch' in sys.modules)\n"
+        "if importlib.util.find_spec('torch') is not None:\n"
+        "    import torch\n"
+        "    print(torch.tensor([1, 2]).sum().item())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = proc.stdout.split()
+    assert lines[0] == "False"  # spaCy came up without torch
+    assert lines[1:] in ([], ["3"])  # and torch, when installed, still imports and works afterwards

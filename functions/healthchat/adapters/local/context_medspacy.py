@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,8 +79,24 @@ class ContextResult:
     section: str | None
 
 
+@contextmanager
+def _spacy_without_torch() -> Iterator[None]:
+    """spaCy's thinc imports torch when it is installed (1.2 s here) though these rules never use it; hide
+    torch while spaCy loads, then un-hide it so a model adapter can still import it. No effect when torch
+    is already loaded or not installed."""
+    hidden = "torch" not in sys.modules
+    if hidden:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError
+    try:
+        yield
+    finally:
+        if hidden and sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
 def _resources() -> Path:
-    import medspacy
+    with _spacy_without_torch():
+        import medspacy
 
     return Path(medspacy.__file__).resolve().parents[1] / "resources" / "en"
 
@@ -164,7 +182,9 @@ def _section_rules() -> list[Any]:
 
 
 def _build_pipeline() -> Language:
-    import spacy
+    with _spacy_without_torch():
+        import spacy
+        import thinc.compat  # noqa: F401  (decides has_torch once, while torch is hidden)
 
     with warnings.catch_warnings():  # medspacy's import turns every warning off process-wide: undone here
         import medspacy  # noqa: F401  (registers the factories)
