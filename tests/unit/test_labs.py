@@ -327,3 +327,12 @@ def test_more_ocr_unit_spellings() -> None:
         "K   4.7   mnol/L   3.5-5.1\n"
     )
     assert [lab.unit for lab in interpret_labs(text, [])] == ["x10^12/L", "ug/dL", "mmol/L"]
+
+
+def test_in_prose_each_result_keeps_its_own_range() -> None:
+    text = "Hemoglobin A1c 8.1 % (ref 4.0-5.6). LDL cholesterol 162 mg/dL (ref <100).\n"
+    from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
+
+    a1c, ldl = interpret_labs(text, LocalMedicalExtractor().detect_entities(text).entities)
+    assert (a1c.reference_range.text, a1c.flag) == ("4.0-5.6", "high")  # type: ignore[union-attr]
+    assert (ldl.reference_range.text, ldl.flag) == ("<100", "high")  # type: ignore[union-attr]

@@ -160,6 +160,16 @@ def _word_result_fits(test: LabTest, value: str) -> bool:
     return not is_word_result(value) or test.unit is None or qualitative_counterpart(test.name) is not None
 
 
+_SENTENCE_END_RE = re.compile(r"[.;](?=\s+[A-Za-z])")
+
+
+def _sentence_part(tail: str) -> str:
+    """What follows a value up to the end of its sentence: in prose ("A1c 8.1 % (ref 4.0-5.6). LDL 162
+    mg/dL (ref <100).") the next result's range is not this one's."""
+    end = _SENTENCE_END_RE.search(tail)
+    return tail[: end.start()] if end else tail
+
+
 def find_lab_rows(text: str) -> list[LabMention]:
     """Table rows ``NAME  VALUE  [FLAG]  [UNIT]  [RANGE]``: known tests, or any name with a printed range."""
     rows: list[LabMention] = []
@@ -169,7 +179,7 @@ def find_lab_rows(text: str) -> list[LabMention]:
         if name[0].isdigit() and test is None:
             continue  # "25-OH Vitamin D" is a test; "2. Hypertension 5 years" is not
         tail_off = m.start("rest")
-        unit, ub, ue, flag, rtext, end = parse_row_tail(m.group("rest"), tail_off)
+        unit, ub, ue, flag, rtext, end = parse_row_tail(_sentence_part(m.group("rest")), tail_off)
         if test is None and (
             rtext is None or len(name.split()) > 6 or not re.match(r"[<>]?\d", m.group("value"))
         ):
@@ -214,7 +224,7 @@ def find_lab_mentions(text: str) -> list[LabMention]:
 
 def _line_tail(text: str, start: int) -> str:
     nl = text.find("\n", start)
-    return text[start : nl if nl >= 0 else len(text)]
+    return _sentence_part(text[start : nl if nl >= 0 else len(text)])
 
 
 _URINALYSIS_RE = re.compile(r"(?i)\b(?:urinalysis|urine|UA)\b")
