@@ -1,4 +1,4 @@
-"""The ``healthchat`` command (DESIGN.md section 4): process, reprocess, show, extract (embedded runtime)."""
+"""The ``healthchat`` command (DESIGN.md section 4): process, reprocess, show, export, extract (embedded)."""
 
 from __future__ import annotations
 
@@ -174,6 +174,43 @@ def show(
         err.print("[red]No such document.[/red]")
         raise typer.Exit(1)
     _emit([result], as_json, None)
+
+
+@app.command()
+def export(
+    document_id: str,
+    fhir: Annotated[bool, typer.Option("--fhir", help="A FHIR R4 Bundle (the only format for now).")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to FILE instead of standard output.")
+    ] = None,
+) -> None:
+    """Export a processed document's labs, medications and conditions (FHIR R4 Bundle JSON)."""
+    from healthchat.domain.errors import HealthChatError
+    from healthchat.domain.fhir import to_fhir_bundle
+    from healthchat.local.batch import load_result
+    from healthchat.wiring import services
+
+    if not fhir:
+        err.print("[red]Choose a format: --fhir.[/red]")
+        raise typer.Exit(2)
+    svc = services()
+    result = load_result(svc, svc.settings.default_owner, document_id)
+    if result is None:
+        err.print("[red]No such document.[/red]")
+        raise typer.Exit(1)
+    if result.status != Status.SUCCEEDED:
+        err.print("[red]The document was not processed successfully; there is nothing to export.[/red]")
+        raise typer.Exit(1)
+    try:
+        text = json.dumps(to_fhir_bundle(result), indent=2)
+    except HealthChatError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    if out is None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
 
 
 @app.command()
