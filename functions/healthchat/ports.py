@@ -121,7 +121,12 @@ class Summarizer(Protocol):
 class Simplifier(Protocol):
     name: str
 
-    def simplify(self, summary: Summary, text: str) -> PlainLanguage: ...
+    def simplify(
+        self, summary: Summary, text: str, *, entities: Sequence[dict[str, Any]] | None = None
+    ) -> PlainLanguage:
+        """Plain-language rewrite of ``summary``; ``text`` is the document and ``entities`` its extracted
+        entities (an engine that checks a model's output against them uses them; others may ignore them)."""
+        ...
 
 
 @dataclass

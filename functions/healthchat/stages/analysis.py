@@ -10,7 +10,7 @@ from healthchat.domain.clinical import conditions_from, medications_from
 from healthchat.domain.errors import ThrottlingError, TransientError
 from healthchat.domain.faithfulness import check_faithfulness
 from healthchat.domain.labs import interpret_labs
-from healthchat.domain.models import DocRef, LabResult, StageOutput, Summary
+from healthchat.domain.models import DocRef, FaithfulnessReport, LabResult, StageOutput, Summary
 from healthchat.domain.tips import suggest_tips
 from healthchat.stages.artifacts import read_artifact, write_artifact
 from healthchat.wiring import Services
@@ -27,21 +27,21 @@ def _text_and_entities(doc: DocRef, svc: Services) -> tuple[str, list[dict[str, 
 
 def _model_summary(
     svc: Services, text: str, entities: list[dict[str, Any]], labs: list[dict[str, Any]]
-) -> tuple[Summary | None, str | None]:
-    """A configured model's summary, or None and a PHI-free reason when it cannot be used."""
+) -> tuple[Summary, FaithfulnessReport] | str:
+    """A configured model's summary and its faithfulness report, or a PHI-free reason it cannot be used."""
     try:
         summary = svc.summarizer.summarize(text, entities, labs)
     except (ThrottlingError, TransientError):
         raise  # Step Functions retries these with backoff
     except Exception as exc:  # noqa: BLE001 - any model failure falls back to the extractive summary
-        return None, f"summary model unavailable ({type(exc).__name__})"
+        return f"summary model unavailable ({type(exc).__name__})"
     report = check_faithfulness(summary.text, text, entities)
     if not report.passed:
         kinds = sorted({claim.kind for claim in report.unsupported})
-        return None, f"summary model output failed the faithfulness check (unsupported {', '.join(kinds)})"
+        return f"summary model output failed the faithfulness check (unsupported {', '.join(kinds)})"
     if sum(len(s.text.split()) for s in summary.sentences) > MAX_WORDS:
-        return None, f"summary model output longer than {MAX_WORDS} words"
-    return summary, None
+        return f"summary model output longer than {MAX_WORDS} words"
+    return summary, report
 
 
 def run_summarize(doc: DocRef, svc: Services) -> StageOutput:
@@ -50,16 +50,17 @@ def run_summarize(doc: DocRef, svc: Services) -> StageOutput:
     # The labs branch runs in parallel, so the summary interprets labs itself (pure and cheap).
     labs = [lab.model_dump() for lab in interpret_labs(text, entities)]
     engine = svc.summarizer.name
-    if isinstance(svc.summarizer, ExtractiveSummarizer):
-        summary: Summary | None = svc.summarizer.summarize(text, entities, labs)
-        reason = None
+    extractive_only = isinstance(svc.summarizer, ExtractiveSummarizer)
+    model = None if extractive_only else _model_summary(svc, text, entities, labs)
+    if isinstance(model, tuple):
+        summary, report = model  # already checked
     else:
-        summary, reason = _model_summary(svc, text, entities, labs)
-    if summary is None:
-        extractive = ExtractiveSummarizer()
-        summary = extractive.summarize(text, entities, labs).model_copy(update={"fallback_reason": reason})
-        engine = f"{extractive.name} (fallback from {engine})"
-    report = check_faithfulness(summary.text, text, entities)
+        extractive = svc.summarizer if model is None else ExtractiveSummarizer()
+        summary = extractive.summarize(text, entities, labs)
+        if model is not None:  # the model's reason for falling back
+            summary = summary.model_copy(update={"fallback_reason": model})
+            engine = f"{extractive.name} (fallback from {engine})"
+        report = check_faithfulness(summary.text, text, entities)
     return write_artifact(
         svc.data,
         doc,
@@ -75,10 +76,7 @@ def run_simplify(doc: DocRef, svc: Services) -> StageOutput:
     started = time.perf_counter()
     text, entities = _text_and_entities(doc, svc)
     summary = Summary.model_validate(read_artifact(svc.data, doc, "summarize").data)
-    if svc.settings.simplifier == "glossary":
-        plain = svc.simplifier.simplify(summary, text)
-    else:  # a model's rewrite is checked against the entities inside the adapter (and replaced on failure)
-        plain = svc.simplifier.simplify(summary, text, entities=entities)  # type: ignore[call-arg]
+    plain = svc.simplifier.simplify(summary, text, entities=entities)
     report = check_faithfulness(plain.text, text, entities, plain.glossary)
     return write_artifact(
         svc.data,

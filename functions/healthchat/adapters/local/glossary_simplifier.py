@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from functools import cache, lru_cache
@@ -303,7 +304,10 @@ class GlossarySimplifier:
 
     name = "healthchat-glossary-0.2"
 
-    def simplify(self, summary: Summary, text: str) -> PlainLanguage:
+    def simplify(
+        self, summary: Summary, text: str, *, entities: Sequence[dict[str, Any]] | None = None
+    ) -> PlainLanguage:
+        """The deterministic rewrite; it adds no claim, so it needs no ``entities``."""
         used: dict[tuple[str, str], GlossaryEntry] = {}
         rewritten: list[str] = []
         sentences = [
