@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,28 +28,21 @@ from lab_reports import GoldRow, LabReport, generate, render_pdf, render_scan_pn
 from healthchat.adapters.local.medical_extractor import LocalMedicalExtractor
 from healthchat.adapters.local.tesseract_ocr import TesseractOcr
 from healthchat.domain.documents import sniff_content_type
-from healthchat.domain.labs import interpret_labs, lookup_test, normalize_unit
+from healthchat.domain.labs import interpret_labs
 from healthchat.domain.models import LabResult
 from healthchat.stages.text_extraction import extract_text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared README writer
-from report_block import write_block  # noqa: E402
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("", "extraction")]
+from report_block import write_block  # noqa: E402  (benchmarks/: the shared README writer)
+from samples import canonical_lab_name  # noqa: E402  (benchmarks/extraction: the lab-tuple scorer)
+from samples import canonical_unit as samples_canonical_unit  # noqa: E402
+from scorer import LabRow, lab_field_checks, pair_labs  # noqa: E402
 
 DEV_SEEDS = tuple(range(1001, 1013))
 HELD_OUT_SEEDS = tuple(range(7001, 7013))
 METHODS = ("text-layer", "ocr")
 FIELDS = ("name", "value", "unit", "range", "flag")
 TARGET = 0.97
-
-
-@dataclass(frozen=True)
-class Pred:
-    name: str
-    value: str
-    unit: str | None
-    range_text: str | None  # printed range only: a typical range the interpreter supplied counts as none
-    flag: str
-    position: int
 
 
 @dataclass
@@ -70,66 +62,33 @@ class Score:
         self.fields.update(other.fields)
 
 
-def _norm(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip().lower()
-
-
-def canonical_name(name: str) -> str:
-    test = lookup_test(name)
-    return _norm(test.name if test else name)
-
-
 def canonical_unit(unit: str | None) -> str:
     """Units compare after the interpreter's ``normalize_unit``, case-insensitively, micro sign as u."""
-    return _norm(normalize_unit(unit)).replace("µ", "u").replace("μ", "u")
+    return samples_canonical_unit(unit).replace("µ", "u").replace("μ", "u")
 
 
-def canonical_range(text: str | None) -> str:
-    return re.sub(r"\s+", "", text or "").lower()
-
-
-def predictions(labs: Sequence[LabResult]) -> list[Pred]:
+def predictions(labs: Sequence[LabResult]) -> list[LabRow]:
     out = []
     for lab in labs:
         rng = lab.reference_range
         printed = rng.text if rng is not None and rng.source != "typical" else None
-        out.append(Pred(lab.name, lab.value, lab.unit, printed, lab.flag, lab.begin_offset))
+        out.append(LabRow(lab.name, lab.value, lab.unit, printed, lab.flag, lab.begin_offset))
     return out
 
 
-def pair(gold: Sequence[GoldRow], pred: Sequence[Pred]) -> dict[int, int]:
-    """Gold row index -> prediction index: the first unused prediction (text order) with the row's
-    canonical name; failing that, the first unused one after the previous pairing with the row's value."""
-    order = sorted(range(len(pred)), key=lambda k: pred[k].position)
-    used: set[int] = set()
-    pairs: dict[int, int] = {}
-    last = -1
-    for i, g in enumerate(gold):
-        name = _norm(g.name)
-        pick = next((j for j in order if j not in used and canonical_name(pred[j].name) == name), None)
-        if pick is None:
-            pick = next(
-                (j for j in order if j not in used and pred[j].position > last and pred[j].value == g.value),
-                None,
-            )
-        if pick is not None:
-            pairs[i] = pick
-            used.add(pick)
-            last = pred[pick].position
-    return pairs
+def pair(gold: Sequence[GoldRow], pred: Sequence[LabRow]) -> dict[int, int]:
+    return pair_labs(_rows(gold), pred, canonical_lab_name)
 
 
-def field_checks(g: GoldRow, p: Pred) -> dict[str, bool]:
-    return {
-        "name": _norm(g.name) == canonical_name(p.name),
-        "value": g.value == p.value.strip(),
-        "unit": canonical_unit(g.unit) == canonical_unit(p.unit),
-        "range": canonical_range(g.range_text) == canonical_range(p.range_text),
-        "flag": g.flag == p.flag,
-    }
+def field_checks(g: GoldRow, p: LabRow) -> Mapping[str, bool]:
+    return lab_field_checks(_rows([g])[0], p, canonical_lab_name, canonical_unit)
 
 
-def score(gold: Sequence[GoldRow], pred: Sequence[Pred]) -> Score:
+def _rows(gold: Sequence[GoldRow]) -> list[LabRow]:
+    return [LabRow(g.name, g.value, g.unit, g.range_text, g.flag) for g in gold]
+
+
+def score(gold: Sequence[GoldRow], pred: Sequence[LabRow]) -> Score:
     pairs = pair(gold, pred)
     s = Score(reports=1, rows=len(gold), paired=len(pairs), extra=len(pred) - len(pairs))
     s.unprinted_rows = sum(g.range_text is None for g in gold)

@@ -236,7 +236,9 @@ class LabScore:
         return self.tuples_correct / self.rows if self.rows else 0.0
 
 
-def _pair_labs(gold: Sequence[LabRow], pred: Sequence[LabRow], canon: Callable[[str], str]) -> dict[int, int]:
+def pair_labs(gold: Sequence[LabRow], pred: Sequence[LabRow], canon: Callable[[str], str]) -> dict[int, int]:
+    """Gold index -> prediction index: the first unused prediction (text order) with the row's canonical
+    name; failing that, the first unused one after the previous pairing with the row's value."""
     order = sorted(range(len(pred)), key=lambda k: pred[k].position)
     used: set[int] = set()
     pairs: dict[int, int] = {}
@@ -254,6 +256,22 @@ def _pair_labs(gold: Sequence[LabRow], pred: Sequence[LabRow], canon: Callable[[
     return pairs
 
 
+def lab_field_checks(
+    g: LabRow,
+    p: LabRow,
+    canonical_name: Callable[[str], str] = normalize_text,
+    canonical_unit: Callable[[str | None], str] = normalize_text,
+) -> Mapping[str, bool]:
+    """Whether each field of a paired prediction matches its gold row."""
+    return {
+        "name": canonical_name(g.name) == canonical_name(p.name),
+        "value": g.value.strip() == p.value.strip(),
+        "unit": canonical_unit(g.unit) == canonical_unit(p.unit),
+        "range": normalize_range(g.range_text) == normalize_range(p.range_text),
+        "flag": g.flag == p.flag,
+    }
+
+
 def lab_tuple_accuracy(
     gold: Sequence[LabRow],
     pred: Sequence[LabRow],
@@ -261,17 +279,10 @@ def lab_tuple_accuracy(
     canonical_unit: Callable[[str | None], str] = normalize_text,
 ) -> LabScore:
     """Tuple accuracy over gold rows (a row with no pairing is wrong), plus per-field right counts."""
-    pairs = _pair_labs(gold, pred, canonical_name)
+    pairs = pair_labs(gold, pred, canonical_name)
     score = LabScore(rows=len(gold), paired=len(pairs), unpaired_predictions=len(pred) - len(pairs))
     for i, j in pairs.items():
-        g, p = gold[i], pred[j]
-        right: Mapping[str, bool] = {
-            "name": canonical_name(g.name) == canonical_name(p.name),
-            "value": g.value.strip() == p.value.strip(),
-            "unit": canonical_unit(g.unit) == canonical_unit(p.unit),
-            "range": normalize_range(g.range_text) == normalize_range(p.range_text),
-            "flag": g.flag == p.flag,
-        }
+        right = lab_field_checks(gold[i], pred[j], canonical_name, canonical_unit)
         for k, ok in right.items():
             score.fields[k] += ok
         score.tuples_correct += all(right[k] for k in ("name", "value", "unit", "range"))
