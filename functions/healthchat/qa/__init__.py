@@ -1,0 +1,1 @@
+"""Grounded question answering over a user's own documents and the MedQuAD knowledge base."""
