@@ -226,3 +226,14 @@ def test_time_expressions_tie_to_their_entity_as_comprehend_medical_does() -> No
 def test_treatments_are_found() -> None:
     named = _named("Continue physical therapy and start CPAP at night.")
     assert named["physical therapy"] == ("TEST_TREATMENT_PROCEDURE", "TREATMENT_NAME")
+
+
+def test_route_worded_with_a_body_part_is_a_route_not_anatomy() -> None:
+    text = "Metformin 500 mg by mouth twice daily. Timolol 1 drop in each eye nightly. Mouth: moist."
+    found = LocalMedicalExtractor().detect_entities(text).entities
+    expected = {"STRENGTH": "500 mg", "ROUTE_OR_MODE": "by mouth", "FREQUENCY": "twice daily"}
+    assert _attrs(_find(found, "Metformin")) == expected
+    assert _attrs(_find(found, "Timolol"))["ROUTE_OR_MODE"] == "in each eye"
+    anatomy = [e["Text"] for e in found if e["Category"] == "ANATOMY"]
+    assert "mouth" not in anatomy and "eye" not in anatomy  # inside the route phrases
+    assert "Mouth" in anatomy  # an examined body part is still anatomy

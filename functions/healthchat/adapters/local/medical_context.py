@@ -26,7 +26,8 @@ _FORM = (
 _ROUTE_CI = (
     r"p\.o\.|by mouth|orally|oral|intravenous(?:ly)?|intramuscular(?:ly)?|subcutaneous(?:ly)?|subq|"
     r"topical(?:ly)?|inhaled|by inhalation|sublingual(?:ly)?|rectal(?:ly)?|intranasal|nasal|"
-    r"ophthalmic|transdermal|per rectum"
+    r"ophthalmic|transdermal|per rectum|under the tongue|via (?:g-?tube|ng tube|feeding tube)|"
+    r"in(?:to)? (?:each|both|the (?:left|right|affected)) (?:eyes?|ears?|nostrils?)"
 )
 _ROUTE_CS = r"PO|IV|IM|SC|SQ|SL|PR|po|iv|sq"
 _FREQ = (
@@ -46,6 +47,13 @@ MED_ATTR_RE = re.compile(
     rf"|(?P<FREQUENCY>(?i:\b(?:{_FREQ})(?![A-Za-z])))"
     rf"|(?P<ROUTE_OR_MODE>(?i:\b(?:{_ROUTE_CI})(?![A-Za-z]))|\b(?:{_ROUTE_CS})\b)"
     rf"|(?P<FORM>(?i:\b(?:{_FORM})\b))",
+)
+# how a drug is given, worded with a body part: the body part is not an ANATOMY finding here
+# ("metformin 500 mg by mouth twice daily"; Comprehend Medical reads "by mouth" as ROUTE_OR_MODE)
+ROUTE_PHRASE_RE = re.compile(
+    r"(?i:\b(?:by|per|via)\s+(?:mouth|rectum|nose|vagina|g-?tube|ng\s+tube|feeding\s+tube)\b"
+    r"|\b(?:in|into)\s+(?:each|both|the\s+(?:left|right|affected))\s+(?:eyes?|ears?|nostrils?)\b"
+    r"|\bunder\s+the\s+tongue\b)"
 )
 MED_ATTR_KINDS = ("STRENGTH", "DOSAGE", "DURATION", "FREQUENCY", "ROUTE_OR_MODE", "FORM")
 # attributes stop at a sentence end or a list separator that starts another item

@@ -254,6 +254,8 @@ class LocalMedicalExtractor:
         for b, e, kind in _phi_spans(text):
             if drugs.find(1, b, e) == -1 and take(b, e):
                 found.append((b, e, "PHI", kind))
+        for m in ctx.ROUTE_PHRASE_RE.finditer(text):
+            taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         terms = lexical + self._tagged_terms(text)
         # longest span first; on equal length the lexicon's (listed before the tagger's) wins
         for b, e, term in sorted(terms, key=lambda t: t[0] - t[1]):
