@@ -31,6 +31,8 @@ HANDLERS = [
     "publish_result",
     "record_failure",
     "reprocess",
+    "query_api",
+    "ask_question",
 ]
 STAGES = ["extract_text", "extract_medical", "summarize", "simplify", "interpret_labs", "suggest_tips"]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +30,25 @@ def fake_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_home: Path) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def _create_records_table(dynamodb: Any, name: str) -> None:
+    """The records table exactly as template.yaml declares it: ``pk`` (S) HASH, ``sk`` (S) RANGE."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def create_records_table() -> Callable[[Any, str], None]:
+    """``create_records_table(dynamodb_client, name)`` inside a moto session."""
+    return _create_records_table

@@ -141,3 +141,34 @@ class PipelineStarter(Protocol):
     """Starts the document pipeline for a trigger (the reprocess entry point uses it)."""
 
     def start(self, trigger: dict[str, Any], name: str | None = None) -> str: ...
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """Where and how a client sends a file's bytes: ``method`` ``url`` with exactly ``headers``."""
+
+    url: str
+    expires_in: int  # seconds the URL stays valid
+    method: str = "PUT"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class UploadUrls(Protocol):
+    """Short-lived upload URLs for ``POST /documents`` (a presigned S3 PUT; an HMAC-signed local URL)."""
+
+    def create(
+        self, owner_id: str, document_id: str, key: str, content_type: str, max_bytes: int
+    ) -> UploadTicket:
+        """A URL that accepts one PUT of at most ``max_bytes`` bytes of ``content_type`` into ``key``.
+
+        Parameters
+        ----------
+        owner_id, document_id:
+            Whose document the upload is for; ``key`` is ``uploads/{owner_id}/{document_id}/{file}``.
+        content_type:
+            The media type the client declared; the URL is only valid with this ``Content-Type``.
+        max_bytes:
+            The size limit; enforced on receipt where the adapter can (locally), else by RegisterDocument.
+        """
+        ...

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         RecordStore,
         Simplifier,
         Summarizer,
+        UploadUrls,
     )
 
 
@@ -126,6 +127,21 @@ class Services:
             from healthchat.adapters.local.glossary_simplifier import GlossarySimplifier
 
             return GlossarySimplifier()
+
+    @cached_property
+    def upload_urls(self) -> UploadUrls:
+        """Presigned S3 PUTs on the upload bucket (aws); HMAC-signed ``healthchat serve`` URLs otherwise."""
+        with self._lock:
+            s = self.settings
+            if s.storage == "aws":
+                from healthchat.adapters.aws.upload_urls import S3UploadUrls
+
+                return S3UploadUrls(
+                    s.upload_bucket, ttl=s.upload_url_ttl, kms_key_id=s.kms_key_id or None, region=s.region
+                )
+            from healthchat.adapters.local.upload_urls import LocalUploadUrls
+
+            return LocalUploadUrls(s.home / "upload.key", public_url=s.public_url, ttl=s.upload_url_ttl)
 
     @cached_property
     def pipeline(self) -> PipelineStarter:

@@ -50,20 +50,8 @@ def moto_dynamodb() -> Iterator[Any]:
 
 
 @pytest.fixture
-def dynamo_client(moto_dynamodb: Any) -> Iterator[Any]:
-    """The table exactly as the template declares it: ``pk`` (S) HASH, ``sk`` (S) RANGE."""
-    moto_dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+def dynamo_client(moto_dynamodb: Any, create_records_table: Callable[[Any, str], None]) -> Iterator[Any]:
+    create_records_table(moto_dynamodb, TABLE)
     yield moto_dynamodb
     moto_dynamodb.delete_table(TableName=TABLE)
 

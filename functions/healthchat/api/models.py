@@ -1,0 +1,162 @@
+"""The HTTP API's wire shapes: request and response models (Powertools validates requests and builds
+/openapi.json from them) and the errors that become ``{"error": {"code", "message"}}`` bodies.
+
+Error codes here are HTTP-level (NOT_FOUND, NOT_READY, VALIDATION_ERROR, UNAUTHORIZED); the codes a
+DocumentResult carries stay in ``healthchat.domain.errors``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from healthchat.domain.models import DocumentResult, ErrorInfo, Status
+
+UPLOAD_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain")
+
+
+class _Wire(BaseModel):
+    # Validators are built on first use, not at import: a cold Lambda serves one kind of request
+    # first, and the models of the other routes cost it nothing.
+    model_config = ConfigDict(defer_build=True)
+
+
+# ---- requests ------------------------------------------------------------------------------------
+
+
+class CreateDocumentRequest(_Wire):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    filename: str = Field(min_length=1, max_length=255, description="The file's name, shown back to you.")
+    # A plain string, not a Literal: an unknown type is 415 UNSUPPORTED_TYPE, not a validation error.
+    content_type: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The file's media type; the upload must send this Content-Type.",
+        json_schema_extra={"enum": list(UPLOAD_TYPES)},
+    )
+    bytes: int | None = Field(
+        default=None, ge=1, description="The file's size in bytes, if known (checked against the limit)."
+    )
+
+
+# ---- responses -----------------------------------------------------------------------------------
+
+
+class CreateDocumentResponse(_Wire):
+    document_id: str
+    upload_url: str = Field(description="PUT the file's bytes here, with exactly upload_headers.")
+    upload_method: Literal["PUT"] = "PUT"
+    upload_headers: dict[str, str]
+    expires_in: int = Field(description="Seconds the upload URL stays valid.")
+    status_url: str = Field(description="Poll this path for the document's status and result.")
+
+
+class DocumentItem(_Wire):
+    document_id: str
+    filename: str
+    status: Status
+    error: ErrorInfo | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentPage(_Wire):
+    documents: list[DocumentItem]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page.")
+
+
+class DocumentDetail(DocumentItem):
+    result: DocumentResult | None = Field(
+        default=None, description="Set once the document SUCCEEDED; for FAILED it carries the error."
+    )
+
+
+class GlossaryTerm(_Wire):
+    term: str
+    plain: str = Field(description="What the term means, in plain words.")
+    senses: list[str] = Field(
+        default_factory=list, description="For an abbreviation with several meanings: each meaning."
+    )
+
+
+class ErrorBody(_Wire):
+    error: ErrorInfo
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answered with ``status`` and ``{"error": {"code", "message"}}``; messages are PHI-free."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "INTERNAL"
+    default_message: ClassVar[str] = "An internal error occurred."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "UNAUTHORIZED"
+    default_message = "Sign in to use this API."
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "NOT_FOUND"
+    default_message = "No document with this id."
+
+
+class NotReady(ApiError):
+    status = 409
+    code = "NOT_READY"
+    default_message = "The document has not been processed successfully yet."
+
+
+class TooLarge(ApiError):
+    status = 413
+    code = "TOO_LARGE"
+    default_message = "The file is larger than the maximum size allowed."
+
+
+class UnsupportedType(ApiError):
+    status = 415
+    code = "UNSUPPORTED_TYPE"
+    default_message = "The file type is not supported (PDF, PNG, JPEG, TIFF and plain text are)."
+
+
+class InvalidRequest(ApiError):
+    status = 422
+    code = "VALIDATION_ERROR"
+    default_message = "The request is not valid."
+
+
+def openapi_responses(
+    status: int, description: str, model: type[BaseModel] | None, *errors: type[ApiError]
+) -> dict[int, Any]:
+    """The OpenAPI ``responses`` of a route: its success (``model`` as JSON, or no body), the errors it
+    can answer with, and 422 VALIDATION_ERROR (Powertools would otherwise document its own 422 shape)."""
+    # An empty content map: without one Powertools documents the return annotation (None) as a body.
+    success: dict[str, Any] = {"description": description, "content": {}}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    out: dict[int, Any] = {status: success}
+    kinds: tuple[type[ApiError], ...] = (*errors, InvalidRequest)
+    for error in kinds:
+        out[error.status] = {
+            "description": f"{error.code}: {error.default_message}",
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    return out
