@@ -236,7 +236,7 @@ def test_every_lambda_timeout_fits_inside_its_task_timeout(asl: Json, template: 
 
 def test_every_handler_in_the_template_exists_as_a_function_in_its_module(template: Json) -> None:
     handlers = function_handlers(template)
-    assert len(handlers) == 10
+    assert len(handlers) == 12  # 10 pipeline stages + the query API and Q&A functions
     for logical_id, (code_uri, handler) in handlers.items():
         module, _, attr = handler.rpartition(".")
         path = ROOT / code_uri / (module.replace(".", "/") + ".py")
@@ -247,6 +247,8 @@ def test_every_handler_in_the_template_exists_as_a_function_in_its_module(templa
         defined |= {
             t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
         }
+        # or imported from the shared package: `from healthchat.api.app import lambda_handler`
+        defined |= {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names}
         assert attr in defined, f"{logical_id}: {attr} not defined in {path}"
 
 

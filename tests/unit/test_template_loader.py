@@ -86,6 +86,7 @@ def test_the_project_template_names_a_plain_string_handler_for_every_stage() -> 
     assert {h.split(".")[0] for _, h in handlers.values()} == {
         "register_document", "extract_text", "extract_medical", "summarize", "simplify",
         "interpret_labs", "suggest_tips", "publish_result", "record_failure", "reprocess",
+        "query_api", "ask_question",
     }  # fmt: skip
 
 
