@@ -7,9 +7,11 @@
 #   .tools/lint    cfn-lint + cfn-lint-serverless + checkov   (python3.11 venv)
 #   node_modules/  asl-validator from package.json / package-lock.json
 #   .tools/python312.bin   the bin dir of a Python 3.12 for `sam build` (runtime python3.12)
+#   /usr/bin/chromium      Debian's Chromium for the web app's browser tests (apt-get, as root only)
 #
 # Idempotent: every step writes a stamp keyed on its pins and is skipped when the stamp matches.
-# Works as root on a fresh machine that reaches only PyPI and npm. Usage: scripts/setup_tools.sh
+# Works as root on a fresh machine that reaches only PyPI, npm and the Debian mirror.
+# Usage: scripts/setup_tools.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -88,6 +90,23 @@ install_asl_validator() {
     printf '%s' "$want" >"$stamp"
 }
 
+# install_chromium: Debian's chromium at /usr/bin/chromium for tests/e2e/test_web.py (Playwright drives it;
+# `playwright install` is never used). Installed only when missing and we are root (CI); otherwise a note.
+install_chromium() {
+    if [[ -x /usr/bin/chromium ]]; then
+        log "chromium: present"
+        return 0
+    fi
+    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        log "NOTE: /usr/bin/chromium is missing; the browser tests skip (CI fails them). As root: apt-get install chromium"
+        return 0
+    fi
+    log "chromium: installing with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    [[ -x /usr/bin/chromium ]] || { log "ERROR: apt-get did not install /usr/bin/chromium"; exit 1; }
+}
+
 main() {
     mkdir -p "$TOOLS"
     "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' ||
@@ -95,6 +114,7 @@ main() {
     make_venv "$TOOLS/sam" "${SAM_PINS[@]}"
     make_venv "$TOOLS/lint" "${LINT_PINS[@]}"
     install_asl_validator
+    install_chromium
     local py312
     if ! py312="$(find_python312)"; then
         log "ERROR: no Python 3.12 found (sam build needs it for Runtime python3.12)."

@@ -1,0 +1,409 @@
+"""``healthchat serve``: the HTTP API, the web app and local upload URLs on one local port.
+
+Werkzeug serves it: its threaded WSGI server plus its ``Request``/``Response`` give correct HTTP/1.1
+parsing (chunked bodies, keep-alive, HEAD), and ``send_from_directory`` serves ``web/`` with ``safe_join``
+(no path traversal, no directory listing). Each API request becomes an API Gateway HTTP API (payload
+v2) event for :func:`healthchat.api.app.lambda_handler` (:mod:`healthchat.local.http_event`), so routes,
+validation and OpenAPI are defined once for the cloud and for this server. ``PUT /uploads/{id}?token=``
+stands in for the presigned S3 PUT: it checks the HMAC token, stores the bytes and queues the pipeline
+on one long-lived :class:`~healthchat.local.runtime.EmbeddedRuntime` (:mod:`healthchat.local.jobs`).
+
+Use :func:`serve` from the CLI, or :class:`LocalServer` (a context manager; port 0 picks a free port)
+from tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import NotFound
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.utils import send_from_directory
+from werkzeug.wrappers import Request, Response
+
+from healthchat.domain.models import ErrorInfo, Status
+from healthchat.local.http_event import (
+    JwtVerifier,
+    Unauthorized,
+    error_response,
+    http_api_event,
+    lambda_response,
+)
+from healthchat.local.jobs import PipelineJobs
+from healthchat.wiring import Services, reset_services, services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from healthchat.local.runtime import EmbeddedRuntime
+
+logger = logging.getLogger("healthchat.serve")
+
+API_PREFIXES = ("/documents", "/questions", "/glossary", "/openapi.json", "/swagger")
+PUBLIC_API_PATHS = ("/openapi.json", "/swagger")  # no JWT, as on API Gateway
+MAX_API_BODY = 1024 * 1024
+_ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_UPLOAD_PATH = re.compile(r"/uploads/([^/]+)")
+_READ_CHUNK = 64 * 1024
+_MIMETYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".txt": "text/plain",
+    ".woff2": "font/woff2",
+}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# Powertools' Swagger UI page is one HTML file with its script and styles inline.
+_SWAGGER_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def default_web_root() -> Path:
+    """``web/`` of this checkout (``HEALTHCHAT_WEB_ROOT`` overrides)."""
+    env = os.environ.get("HEALTHCHAT_WEB_ROOT")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "web"
+
+
+def loggable_path(path: str) -> str:
+    """A request path safe for logs: no query string (upload tokens), ids and terms replaced."""
+    path = path.split("?", 1)[0]
+    path = re.sub(r"^/glossary/.*", "/glossary/{term}", path)
+    return _ULID.sub("{id}", path)
+
+
+_running: set[int] = set()
+_running_lock = threading.Lock()
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Logs method, redacted path and status only: query strings carry upload tokens, paths carry ids."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.info("%s %s %s", self.command, loggable_path(getattr(self, "path", "")), code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+        logger.warning("malformed or interrupted request")
+
+
+class LocalServer:
+    """The local API + web app server; ``with LocalServer(port=0) as server: server.url``.
+
+    One per process at a time: it sets the process's Settings (``HEALTHCHAT_PUBLIC_URL``) and runs the
+    pipeline on the process-wide Services, as the Lambda handlers it calls expect.
+
+    Parameters
+    ----------
+    host, port:
+        Where to listen (127.0.0.1 by default; port 0 picks a free one).
+    web_root:
+        The static web app folder (default: ``web/`` of this checkout).
+    concurrency:
+        Pipeline executions running at once; further uploads wait in the queue.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, web_root: Path | None = None, concurrency: int = 2
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.web_root = (web_root or default_web_root()).resolve()
+        self.concurrency = concurrency
+        self.url = ""
+        self.jobs: PipelineJobs | None = None
+        self._httpd: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._runtime: EmbeddedRuntime | None = None
+        self._verifier: JwtVerifier | None = None
+        self._saved_public_url: str | None = None
+        self._set_public_url = False
+        # The Powertools resolver keeps per-event state on the module-level app, like one Lambda execution
+        # environment, so the API handler takes one event at a time.
+        self._api_lock = threading.Lock()
+        self._upload_lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalServer:
+        """Bind, start the embedded runtime and the pipeline worker, and serve in a background thread."""
+        if not (self.web_root / "index.html").is_file():
+            raise FileNotFoundError("web/index.html not found; set HEALTHCHAT_WEB_ROOT")
+        with _running_lock:
+            if _running:
+                raise RuntimeError("another LocalServer is running in this process; stop it first")
+            _running.add(id(self))
+        try:
+            self._bind_and_start()
+        except BaseException:
+            with _running_lock:
+                _running.discard(id(self))
+            raise
+        return self
+
+    def _bind_and_start(self) -> None:
+        self._httpd = make_server(
+            self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self.port = self._httpd.server_port
+        url_host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(self.host, self.host)
+        if ":" in url_host and not url_host.startswith("["):
+            url_host = f"[{url_host}]"
+        self.url = f"http://{url_host}:{self.port}"
+        try:
+            self._start_backend()
+        except BaseException:
+            self._httpd.server_close()
+            self._httpd = None
+            self._restore_env()
+            raise
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="healthchat-serve", daemon=True
+        )
+        self._thread.start()
+
+    def _start_backend(self) -> None:
+        # Upload URLs must point at this server unless the user set a public URL (e.g. a reverse proxy).
+        self._saved_public_url = os.environ.get("HEALTHCHAT_PUBLIC_URL")
+        if not (self._saved_public_url or "").strip():
+            os.environ["HEALTHCHAT_PUBLIC_URL"] = self.url
+            self._set_public_url = True
+        reset_services()  # Settings are read again, with the public URL
+        settings = services().settings
+        if settings.auth == "jwt":
+            self._verifier = JwtVerifier.from_settings(settings)
+        from healthchat.local.runtime import EmbeddedRuntime
+
+        self._runtime = EmbeddedRuntime(settings)
+        self._runtime.__enter__()
+        self.jobs = PipelineJobs(self._runtime, services, concurrency=self.concurrency).start()
+
+    def stop(self) -> None:
+        """Stop serving, stop the pipeline worker and the runtime, and restore the environment."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        if self.jobs is not None:
+            self.jobs.stop()
+            self.jobs = None
+        if self._runtime is not None:
+            self._runtime.__exit__(None, None, None)
+            self._runtime = None
+        self._restore_env()
+        with _running_lock:
+            _running.discard(id(self))
+
+    def _restore_env(self) -> None:
+        if self._set_public_url:
+            os.environ.pop("HEALTHCHAT_PUBLIC_URL", None)
+            self._set_public_url = False
+            reset_services()
+
+    # -- WSGI ----------------------------------------------------------------------------------------
+    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self._dispatch(request)
+        except Exception:  # noqa: BLE001 - any failure is a PHI-free 500, never a traceback page
+            logger.exception("request failed")
+            response = error_response(500, "INTERNAL", "Something went wrong on the server.")
+        self._secure(request, response)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if any(path == p or path.startswith(p + "/") for p in API_PREFIXES):
+            return self._api(request)
+        upload = _UPLOAD_PATH.fullmatch(path)
+        if upload:
+            return self._upload(request, upload.group(1))
+        if request.method in ("GET", "HEAD"):
+            return self._static(request)
+        return error_response(404, "NOT_FOUND", "There is nothing at this address.")
+
+    @staticmethod
+    def _secure(request: Request, response: Response) -> None:
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        swagger = request.path == "/swagger"
+        response.headers["Content-Security-Policy"] = _SWAGGER_CSP if swagger else _CSP
+        if "Cache-Control" not in response.headers:
+            # API answers hold health data: never cache them; the app's files are revalidated
+            static = not request.path.startswith(API_PREFIXES) and response.mimetype != "application/json"
+            response.headers["Cache-Control"] = "no-cache" if static else "no-store"
+
+    # -- API -----------------------------------------------------------------------------------------
+    def _api(self, request: Request) -> Response:
+        claims: dict[str, str] | None = None
+        if self._verifier is not None and request.path not in PUBLIC_API_PATHS:
+            try:
+                claims = self._verifier.claims(request.headers.get("Authorization"))
+            except Unauthorized as exc:
+                return error_response(401, "UNAUTHORIZED", str(exc), {"WWW-Authenticate": "Bearer"})
+        if (request.content_length or 0) > MAX_API_BODY:
+            return error_response(413, "TOO_LARGE", "The request body is too large.")
+        event = http_api_event(request, claims)
+        from healthchat.api.app import lambda_handler
+        from healthchat.local.lambda_endpoint import LocalLambdaContext
+
+        with self._api_lock:
+            result = lambda_handler(event, LocalLambdaContext(function_name="QueryApiFunction"))
+        return lambda_response(result)
+
+    # -- static files --------------------------------------------------------------------------------
+    def _static(self, request: Request) -> Response:
+        path = request.path.lstrip("/") or "index.html"
+        if any(part.startswith(".") for part in path.split("/")):
+            return error_response(404, "NOT_FOUND", "There is nothing at this address.")
+        mimetype = _MIMETYPES.get(Path(path).suffix.lower(), "application/octet-stream")
+        try:
+            return send_from_directory(self.web_root, path, request.environ, mimetype=mimetype, max_age=0)
+        except NotFound:
+            return error_response(404, "NOT_FOUND", "There is nothing at this address.")
+
+    # -- local upload URLs ---------------------------------------------------------------------------
+    def _upload(self, request: Request, document_id: str) -> Response:
+        if request.method != "PUT":
+            return error_response(405, "METHOD_NOT_ALLOWED", "Send the file with PUT.", {"Allow": "PUT"})
+        if not _ULID.fullmatch(document_id):
+            return error_response(404, "NOT_FOUND", "No such document.")
+        token = request.args.get("token", "")
+        if not token:
+            return error_response(401, "UNAUTHORIZED", "The upload link has no token.")
+        svc = services()
+        from healthchat.adapters.local.upload_urls import LocalUploadUrls, UploadTokenError
+
+        urls = svc.upload_urls
+        if not isinstance(urls, LocalUploadUrls):
+            return error_response(404, "NOT_FOUND", "Uploads go to the configured upload bucket.")
+        try:
+            grant = urls.grant(token, document_id)
+        except UploadTokenError as exc:
+            return error_response(403, "FORBIDDEN", str(exc))
+        if request.mimetype != grant.content_type.split(";")[0].strip().lower():
+            return error_response(
+                415, "UNSUPPORTED_TYPE", "Send the file with the Content-Type given with the upload link."
+            )
+        limit = min(grant.max_bytes, svc.settings.max_bytes)
+        with self._upload_lock:
+            refusal = self._check_upload_target(svc, grant.owner_id, document_id, grant.upload_key)
+            if refusal is not None:
+                return refusal
+            data = None if (request.content_length or 0) > limit else _read_limited(request, limit)
+            if data is None:
+                return _too_large(svc, grant.owner_id, document_id, limit)
+            svc.uploads.put(grant.upload_key, data, content_type=grant.content_type)
+        trigger = {"owner_id": grant.owner_id, "document_id": document_id, "upload_key": grant.upload_key}
+        assert self.jobs is not None
+        self.jobs.submit(trigger)
+        body = {"document_id": document_id, "status": "PROCESSING", "status_url": f"/documents/{document_id}"}
+        return Response(_json(body), status=202, mimetype="application/json")
+
+    @staticmethod
+    def _check_upload_target(svc: Services, owner_id: str, document_id: str, key: str) -> Response | None:
+        record = svc.records.get(owner_id, document_id)
+        if record is None:
+            return error_response(404, "NOT_FOUND", "No such document.")
+        if record.status != Status.PROCESSING or svc.uploads.size(key) is not None:
+            return error_response(409, "ALREADY_UPLOADED", "This document's file was already uploaded.")
+        return None
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _too_large(svc: Services, owner_id: str, document_id: str, limit: int) -> Response:
+    """413, and the document FAILED with TOO_LARGE (as RegisterDocument records it), so it does not stay
+    PROCESSING in the user's list."""
+    from healthchat.domain.errors import TooLargeError
+
+    svc.records.update(
+        owner_id,
+        document_id,
+        status=Status.FAILED,
+        error=ErrorInfo(code=TooLargeError.code, message=TooLargeError.default_message),
+    )
+    size = f"{limit / 1048576:.3g} MB" if limit >= 1048576 else f"{limit / 1024:.3g} KB"
+    response = error_response(413, "TOO_LARGE", f"The file is larger than the {size} limit.")
+    response.headers["Connection"] = "close"  # the unread rest of the body must not be parsed as a request
+    return response
+
+
+def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it passes ``limit`` bytes (never reads more than limit + 1)."""
+    stream = request.stream
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(min(_READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Serve until Ctrl-C (or SIGTERM), then stop cleanly."""
+    if not logger.handlers:  # one line per request on stderr; other libraries' logging stays as configured
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    server = LocalServer(host, port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise SystemExit(f"healthchat serve: cannot listen on {host}:{port} ({exc.strerror})") from None
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    sys.stderr.write(f"HealthChat is serving {server.url}  (Ctrl-C to stop)\n")
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        sys.stderr.write("Stopping...\n")
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
