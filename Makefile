@@ -6,8 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export HF_HUB_OFFLINE := 1
+# The MedQuAD knowledge base (general health questions): source data beside the checkout, index in HEALTHCHAT_HOME.
+MEDQUAD ?= ../shared/data/medquad
+KB_DIR := $(or $(HEALTHCHAT_HOME),$(HOME)/.healthchat)/kb
+KB_STAMP := $(KB_DIR)/.built-$(shell cat functions/healthchat/qa/kb.py functions/healthchat/qa/medquad.py \
+	functions/healthchat/qa/embeddings.py 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: help setup samples demo lint format unit test test312 pytest tools validate build bench clean
+.PHONY: help setup kb samples demo lint format unit test test312 pytest tools validate build bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -18,7 +23,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev,models]"
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-setup: $(STAMP) ## create .venv with HealthChat and its dev tools
+setup: $(STAMP) kb ## create .venv with HealthChat and its dev tools, and build the knowledge base
+
+$(KB_STAMP): $(STAMP)
+	@if [ -d "$(MEDQUAD)" ]; then \
+		echo "building the MedQuAD knowledge base into $(KB_DIR) (a few minutes, once)"; \
+		$(BIN)/healthchat kb build "$(MEDQUAD)" --out "$(KB_DIR)" && rm -f $(KB_DIR)/.built-* && touch $(KB_STAMP); \
+	else \
+		echo "NOTE: $(MEDQUAD) not found: no knowledge base (healthchat ask without --document will say so)"; \
+	fi
+
+kb: $(KB_STAMP) ## build the MedQuAD knowledge-base index (MEDQUAD=folder, default ../shared/data/medquad)
 
 samples: setup ## generate the sample documents into samples/
 	$(BIN)/python scripts/make_samples.py samples

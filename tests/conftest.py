@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,3 +53,20 @@ def _create_records_table(dynamodb: Any, name: str) -> None:
 def create_records_table() -> Callable[[Any, str], None]:
     """``create_records_table(dynamodb_client, name)`` inside a moto session."""
     return _create_records_table
+
+
+MEDQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "medquad"
+
+
+@pytest.fixture(scope="session")
+def medquad_subset(tmp_path_factory: pytest.TempPathFactory) -> Callable[[tuple[str, ...]], Path]:
+    """``medquad_subset(("6_NINDS_QA/0000148.xml", ...))``: a folder with copies of those MedQuAD files."""
+
+    def copy(names: tuple[str, ...]) -> Path:
+        src = tmp_path_factory.mktemp("medquad")
+        for name in names:
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(MEDQUAD / name, src / name)
+        return src
+
+    return copy

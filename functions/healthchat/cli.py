@@ -258,6 +258,48 @@ def _extract_error(name: str, exc: Exception, as_json: bool) -> None:
         sys.stdout.write(json.dumps({"file": name, "Entities": [], "error": error}) + "\n")
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in plain words.")],
+    document: Annotated[
+        str | None, typer.Option("--document", "-d", help="Ask about this processed document (its id).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The Answer as JSON.")] = False,
+) -> None:
+    """Answer a health question, about one of your documents (--document ID) or in general, with citations."""
+    from healthchat.qa.cli import ask_command
+
+    raise typer.Exit(ask_command(question, document, as_json))
+
+
+kb_app = typer.Typer(no_args_is_help=True, help="The MedQuAD knowledge base for general questions.")
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("build")
+def kb_build(
+    source: Annotated[Path, typer.Argument(help="The MedQuAD folder (NIH question-answer XML files).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Index folder (default: $HEALTHCHAT_HOME/kb).")
+    ] = None,
+) -> None:
+    """Build the knowledge-base index from MedQuAD (run by `make setup`)."""
+    from healthchat.qa.cli import kb_build_command
+
+    raise typer.Exit(kb_build_command(source, out))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (default: this machine).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+) -> None:
+    """Serve the HTTP API (DESIGN.md section 4) and the web app on the embedded runtime."""
+    from healthchat.local.server import serve as run_server
+
+    run_server(host=host, port=port)
+
+
 def main() -> None:
     app()
 

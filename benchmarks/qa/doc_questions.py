@@ -1,0 +1,86 @@
+"""Hand-written questions about the sample documents (scripts/make_samples.py) with the facts a correct
+answer must state and cite. Written for HealthChat from the sample texts; no MedQuAD question is reused."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# (sample file name or "" for a general question, question, expectations)
+# kind: Answer.kind; says: substrings of the answer; cites: substrings some citation's text holds;
+# source: a citation source that must be present; url: every knowledge-base citation has an NIH URL
+DOC_QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("doctor_note.txt", "Was my cholesterol high?", {"says": ["LDL", "155 mg/dL", "high"], "cites": ["155"]}),
+    (
+        "lab_report.pdf",
+        "Was my cholesterol high?",
+        {"says": ["Total Cholesterol: 232 mg/dL", "high", "<200"], "cites": ["232", "<200"]},
+    ),
+    ("lab_report.pdf", "Is my HDL low?", {"says": ["Yes", "38 mg/dL"], "cites": ["38"]}),
+    (
+        "doctor_note.txt",
+        "What is metformin for?",
+        {"says": ["metformin", "lowers blood sugar"], "cites": ["metformin 500 mg"], "source": "glossary"},
+    ),
+    ("doctor_note.txt", "What does eGFR mean?", {"says": ["kidneys filter blood"], "source": "glossary"}),
+    ("lab_report.pdf", "What does eGFR mean?", {"says": ["eGFR: 78", "kidneys"], "cites": ["78"]}),
+    (
+        "doctor_note.txt",
+        "What did the doctor say about follow-up?",
+        {"says": ["Return in 4 weeks"], "cites": ["Return in 4 weeks", "3 months"]},
+    ),
+    ("doctor_note.txt", "What was my potassium?", {"says": ["5.4 mmol/L", "high"], "cites": ["5.4"]}),
+    (
+        "doctor_note.txt",
+        "Do I have chest pain?",
+        {"says": ["denies chest pain"], "cites": ["denies chest pain"]},
+    ),
+    ("doctor_note.txt", "What medications am I taking?", {"says": ["lisinopril", "atorvastatin"]}),
+    ("doctor_note.txt", "What is Lipitor?", {"says": ["atorvastatin"], "cites": ["atorvastatin 20 mg"]}),
+    ("doctor_note.txt", "Am I allergic to anything?", {"says": ["Penicillin"]}),
+    ("lab_report.pdf", "Is my kidney function ok?", {"says": ["eGFR", "Creatinine"], "cites": ["0.9"]}),
+    ("lab_report.pdf", "What was my A1c?", {"says": ["7.2 %", "high"], "cites": ["7.2"]}),
+    ("lab_report_scan.png", "Why is my TSH high?", {"says": ["TSH: 6.8", "high"], "cites": ["6.8"]}),
+    ("lab_report_scan.png", "Was my cholesterol high?", {"kind": "no_answer"}),
+    ("lab_report_scan.pdf", "Is my vitamin D low?", {"says": ["Yes", "18 ng/mL"], "cites": ["18"]}),
+    ("doctor_note.txt", "I have crushing chest pain", {"kind": "emergency", "says": ["911"]}),
+    ("doctor_note.txt", "I want to kill myself", {"kind": "emergency", "says": ["988"]}),
+    ("doctor_note.txt", "write me a poem about spring", {"kind": "out_of_scope"}),
+    (
+        "",
+        "What are the symptoms of Parkinson's disease?",
+        {"source": "knowledge_base", "says": ["Parkinson"]},
+    ),
+    ("", "How is a brain tumor treated?", {"source": "knowledge_base", "says": ["brain"]}),
+    ("", "What is shingles?", {"source": "knowledge_base", "says": ["shingles"]}),
+    ("", "What's the weather tomorrow?", {"kind": "out_of_scope"}),
+    ("", "My dad's face is drooping and his speech is slurred", {"kind": "emergency"}),
+]
+
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def check_answer(answer: Any, expect: dict[str, Any]) -> str | None:
+    """Why ``answer`` fails ``expect`` (None if it passes). Always checked: every number in the answer
+    text is in some citation's text (the answer states nothing the sources do not)."""
+    kind = expect.get("kind", "answered")
+    if answer.kind != kind:
+        return f"kind {answer.kind}, expected {kind}"
+    for s in expect.get("says", []):
+        if s.lower() not in answer.answer.lower():
+            return f"answer lacks {s!r}"
+    texts = [c.text for c in answer.citations]
+    for s in expect.get("cites", []):
+        if not any(s in t for t in texts):
+            return f"no citation holds {s!r}"
+    if "source" in expect and expect["source"] not in {c.source for c in answer.citations}:
+        return f"no {expect['source']} citation"
+    if any(
+        c.source == "knowledge_base" and not (c.source_url or "").startswith("http") for c in answer.citations
+    ):
+        return "knowledge-base citation without its NIH URL"
+    cited = " ".join(texts)
+    stray = [n for n in _NUMBER_RE.findall(re.sub(r"\[\d+\]", "", answer.answer)) if n not in cited]
+    if answer.kind == "answered" and stray:
+        return f"numbers not in any citation: {stray[:3]}"
+    return None

@@ -1,0 +1,148 @@
+"""Passages for an answer: a document's sentences found by hybrid search (with its section headers as a
+hint), and knowledge-base answer windows, each turned into a :class:`Citation` with exact offsets."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from healthchat.domain.models import DocumentResult
+from healthchat.qa.facts import FRAME_WORDS
+from healthchat.qa.kb import KbHit, KnowledgeBase
+from healthchat.qa.models import Citation
+from healthchat.qa.retrieval import Hit, HybridIndex
+from healthchat.qa.text import document_passages, tokenize
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+MIN_COSINE = 0.5  # a passage sharing no word with the question must be at least this similar
+KB_MIN_COVERAGE = 0.5  # a knowledge-base window must hold this share of the question's words...
+KB_MIN_COSINE = 0.55  # ... or be this similar to it (checked on the dev split, see benchmarks/qa)
+_SECTION_PASSAGES = 4
+
+_cache: OrderedDict[tuple[str, str, str], HybridIndex] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 16
+
+
+def document_index(result: DocumentResult, text: str, embeddings: Embeddings | None) -> HybridIndex:
+    """The passage index of one document, kept for the last few documents asked about."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    key = (result.document_id, digest, "" if embeddings is None else type(embeddings).__name__)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    spans = document_passages(text)
+    texts = [text[s.begin : s.end] for s in spans]
+    meta = [{"begin": s.begin, "end": s.end, "section": s.section} for s in spans]
+    # the header tells the embeddings what a short line is about ("ALLERGIES: Penicillin (hives)."); BM25
+    # sees the sentence alone, so a header word does not make every line under it a keyword match
+    topical = [f"{s.section.title()}: {t}" if s.section else t for s, t in zip(spans, texts, strict=True)]
+    index = HybridIndex.build(texts, meta, None, embeddings, embed_texts=topical)
+    with _cache_lock:
+        _cache[key] = index
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return index
+
+
+def _relevant(hit: Hit, semantic: bool) -> bool:
+    return hit.bm25 > 0 or (semantic and hit.cosine is not None and hit.cosine >= MIN_COSINE)
+
+
+def _section_hits(index: HybridIndex, question: str) -> list[int]:
+    """Passages of the section whose whole header the question names ("what about follow-up?")."""
+    words = set(tokenize(question))
+    best, best_size = "", 0
+    for meta in index.metadata:
+        header = set(tokenize(meta["section"]))
+        if header and header <= words and len(header) > best_size:
+            best, best_size = meta["section"], len(header)
+    if not best:
+        return []
+    return [i for i, m in enumerate(index.metadata) if m["section"] == best][:_SECTION_PASSAGES]
+
+
+def _content_words(question: str) -> list[str] | None:
+    """The question's words without those that only frame it ("was my X high?"), if any remain."""
+    words = [w for w in tokenize(question) if w not in FRAME_WORDS]
+    return words or None
+
+
+def document_citations(
+    result: DocumentResult,
+    index: HybridIndex,
+    question: str,
+    k: int = 3,
+    skip: list[Citation] | None = None,
+    semantic: bool = True,
+) -> list[Citation]:
+    """The best ``k`` passages for ``question`` (a named section's first), minus those inside ``skip``.
+    Without ``semantic``, a passage must share a word with the question (facts already answer it)."""
+    ordered = _section_hits(index, question)
+    hits = index.search(question, k=k + 8, words=_content_words(question))
+    ordered += [h.index for h in hits if _relevant(h, semantic) and h.index not in ordered]
+    out: list[Citation] = []
+    for i in ordered:
+        begin, end = index.metadata[i]["begin"], index.metadata[i]["end"]
+        if any(c.begin_offset <= begin and end <= c.end_offset for c in skip or []):
+            continue
+        if any(c.begin_offset < end and begin < c.end_offset for c in out):
+            continue
+        section = index.metadata[i]["section"]
+        out.append(
+            Citation(
+                text=index.texts[i],
+                begin_offset=begin,
+                end_offset=end,
+                document_id=result.document_id,
+                source="document",
+                title=section.title() if section else None,
+            )
+        )
+        if len(out) == k:
+            break
+    return out
+
+
+def kb_relevant(kb: KnowledgeBase, hit: KbHit, words: set[str]) -> bool:
+    """Whether a window answers a question with these (tokenized) ``words``: it holds enough of them, or
+    its embedding is close. A share of words, unlike a BM25 score, means the same in any corpus size."""
+    h = hit.hit
+    if h.cosine is not None and h.cosine >= KB_MIN_COSINE:
+        return True
+    return bool(words) and len(words & set(kb.index.tokens[h.index])) / len(words) >= KB_MIN_COVERAGE
+
+
+def kb_citation(hit: KbHit) -> Citation:
+    e = hit.entry
+    return Citation(
+        text=hit.text,
+        begin_offset=hit.begin,
+        end_offset=hit.end,
+        source="knowledge_base",
+        source_url=e.url,
+        title=f"{e.question.rstrip(' ?')}? ({e.source}, NIH)",
+    )
+
+
+def mentions(text: str, term: str) -> bool:
+    """Whether ``text`` names ``term`` (short terms with their exact case: "eGFR" is not "EGFR")."""
+    flags = 0 if len(term) <= 5 else re.IGNORECASE
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", text, flags) is not None
+
+
+def kb_citations(
+    kb: KnowledgeBase, question: str, k: int = 2, terms: list[str] | None = None
+) -> list[Citation]:
+    """Relevant knowledge-base windows; with ``terms``, only windows naming one of them."""
+    words = set(tokenize(question))
+    hits = [h for h in kb.search(question, k=k * 3 if terms else k) if kb_relevant(kb, h, words)]
+    if terms is not None:
+        hits = [h for h in hits if any(mentions(h.text, t) for t in terms)]
+    return [kb_citation(h) for h in hits[:k]]
