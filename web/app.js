@@ -2,6 +2,14 @@
 // Plain JavaScript with no build step and no third-party code, so it is served as-is by `healthchat serve`
 // and deployable as static files. Every piece of document text goes into the page through textContent or
 // text nodes (never innerHTML), so nothing in a document can run as code.
+//
+// Sign-in (deployed app): when config.json names a Cognito domain, app client and redirect URI, the app
+// signs in through the Cognito Hosted UI with the OAuth 2.0 authorization code flow and PKCE (RFC 7636),
+// the flow for public clients that hold no secret; the Web Crypto API makes the S256 challenge, so no
+// OAuth library is needed. Tokens stay in sessionStorage (gone when the tab closes, never in a cookie or
+// localStorage) and no refresh token is kept: when the access token expires the person signs in again
+// (the Hosted UI's own session usually makes that one click). Without that config (`healthchat serve`)
+// there is no sign-in, as before.
 "use strict";
 
 (function () {
@@ -17,7 +25,14 @@
   const FLAG_WORDS = { high: "high", low: "low", normal: "normal", abnormal: "abnormal", unknown: "no flag" };
   const POLL_MS = 1000;
 
+  const AUTH_KEY = "healthchat.auth"; // {accessToken, idToken, expiresAt} after sign-in
+  const PKCE_KEY = "healthchat.pkce"; // {verifier, state} between the redirect out and the way back
+  const EXPIRY_SKEW_MS = 30 * 1000;
+  const OAUTH_SCOPES = "openid email";
+
   const state = { selectedId: null, pollTimer: null, result: null, tipSeq: 0 };
+  // apiBaseUrl: where the HTTP API is ("" = this server); auth: {origin, clientId, redirectUri} or null
+  const config = { apiBaseUrl: "", auth: null };
   const $ = (id) => document.getElementById(id);
 
   // ---- DOM helpers (text only) ------------------------------------------------------------------------
@@ -62,14 +77,29 @@
 
   async function api(method, path, body) {
     const headers = { Accept: "application/json" };
-    const token = sessionStorage.getItem("healthchat.token");
-    if (token) headers.Authorization = "Bearer " + token;
+    if (config.auth) {
+      const token = currentToken();
+      if (!token) {
+        signedOut("Your sign-in has ended. Sign in again to go on.");
+        throw new ApiError(401, "SIGN_IN_REQUIRED", "Sign in first.");
+      }
+      headers.Authorization = "Bearer " + token;
+    }
     const init = { method, headers, credentials: "same-origin" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(path, init);
+    const response = await fetch(config.apiBaseUrl + path, init);
+    if (response.status === 401) {
+      if (config.auth) {
+        sessionStorage.removeItem(AUTH_KEY);
+        signedOut("Your sign-in has ended. Sign in again to go on.");
+      } else {
+        throw new ApiError(401, "UNAUTHORIZED",
+          "This server requires sign-in, but this web app has no sign-in settings (config.json).");
+      }
+    }
     if (response.status === 204) return null;
     let data = null;
     try {
@@ -528,23 +558,230 @@
     $("passage-heading").focus();
   }
 
-  // ---- token, startup ----------------------------------------------------------------------------------
-  function setupToken() {
-    $("token-form").addEventListener("submit", (event) => {
-      event.preventDefault();
-      const value = $("token-input").value.trim();
-      if (value) sessionStorage.setItem("healthchat.token", value);
-      else sessionStorage.removeItem("healthchat.token");
-      $("token-input").value = "";
-      refreshDocuments();
+  // ---- configuration and sign-in ----------------------------------------------------------------------
+  function isLoopback(hostname) {
+    return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+  }
+
+  // https only; plain http is accepted for this machine (tests, `healthchat serve`) and nothing else.
+  function trustedUrl(text) {
+    const url = new URL(text, window.location.href);
+    if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname))) return url;
+    throw new Error("not an https address: " + url.origin);
+  }
+
+  async function loadConfig() {
+    let data = {};
+    try {
+      const response = await fetch("config.json", { cache: "no-store", credentials: "same-origin" });
+      if (response.ok) data = await response.json();
+    } catch (err) {
+      data = {};
+    }
+    if (!data || typeof data !== "object") data = {};
+    if (typeof data.apiBaseUrl === "string" && data.apiBaseUrl) {
+      config.apiBaseUrl = trustedUrl(data.apiBaseUrl).href.replace(/\/+$/, "");
+    }
+    if (data.cognitoDomain && data.clientId && data.redirectUri) {
+      const domain = String(data.cognitoDomain);
+      const host = domain.includes("://") ? new URL(domain).host : domain.replace(/\/+$/, "");
+      const scheme = isLoopback(new URL("http://" + host).hostname) ? "http://" : "https://";
+      trustedUrl(String(data.redirectUri));
+      config.auth = {
+        origin: trustedUrl(scheme + host).origin,
+        clientId: String(data.clientId),
+        // sent as configured: Cognito compares it with the client's callback URLs character by character
+        redirectUri: String(data.redirectUri),
+      };
+    }
+  }
+
+  function base64url(bytes) {
+    let text = "";
+    bytes.forEach((b) => { text += String.fromCharCode(b); });
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function randomString(byteCount) {
+    return base64url(crypto.getRandomValues(new Uint8Array(byteCount)));
+  }
+
+  async function s256(text) {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    return base64url(new Uint8Array(digest));
+  }
+
+  function readJson(key) {
+    try {
+      return JSON.parse(sessionStorage.getItem(key) || "null");
+    } catch (err) {
+      return null;
+    }
+  }
+
+  // The payload of a JWT (not verified here: the API verifies every token; this only reads exp and email).
+  function jwtClaims(token) {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const bytes = Uint8Array.from(atob(part + "===".slice((part.length + 3) % 4)), (c) => c.charCodeAt(0));
+      return JSON.parse(new TextDecoder().decode(bytes)) || {};
+    } catch (err) {
+      return {};
+    }
+  }
+
+  function currentToken() {
+    const auth = readJson(AUTH_KEY);
+    if (!auth) return null;
+    if (!(auth.expiresAt > Date.now() + EXPIRY_SKEW_MS)) {
+      sessionStorage.removeItem(AUTH_KEY);
+      return null;
+    }
+    // API Gateway's JWT authorizer takes either (access tokens name the client in client_id)
+    return auth.accessToken || auth.idToken || null;
+  }
+
+  async function signIn() {
+    if (!window.crypto || !crypto.subtle) {
+      signedOut("Sign-in needs a secure (https) page.", true);
+      return;
+    }
+    const verifier = randomString(48); // 64 characters, within RFC 7636's 43 to 128
+    const stateValue = randomString(24);
+    sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state: stateValue }));
+    const params = new URLSearchParams({
+      response_type: "code",
+      client_id: config.auth.clientId,
+      redirect_uri: config.auth.redirectUri,
+      scope: OAUTH_SCOPES,
+      state: stateValue,
+      code_challenge: await s256(verifier),
+      code_challenge_method: "S256",
+    });
+    window.location.assign(config.auth.origin + "/oauth2/authorize?" + params.toString());
+  }
+
+  // Back from the Hosted UI with ?code=&state= (or ?error=): trade the code and our verifier for tokens.
+  async function completeSignIn() {
+    const params = new URLSearchParams(window.location.search);
+    if (!params.has("code") && !params.has("error")) return;
+    const pending = readJson(PKCE_KEY);
+    sessionStorage.removeItem(PKCE_KEY);
+    // the code is single-use: keep it out of the address bar and the history
+    history.replaceState(null, "", window.location.pathname + window.location.hash);
+    if (params.has("error")) {
+      const code = (params.get("error") || "").replace(/[^a-z_]/g, "").slice(0, 40);
+      throw new Error("Sign-in did not finish (" + (code || "error") + "). Try again.");
+    }
+    if (!pending || !pending.verifier || pending.state !== params.get("state")) {
+      throw new Error("Sign-in failed: this answer does not belong to a sign-in started here. Try again.");
+    }
+    let response;
+    try {
+      response = await fetch(config.auth.origin + "/oauth2/token", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        credentials: "omit",
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          client_id: config.auth.clientId,
+          code: params.get("code") || "",
+          redirect_uri: config.auth.redirectUri,
+          code_verifier: pending.verifier,
+        }),
+      });
+    } catch (err) {
+      throw new Error("Sign-in failed: the sign-in service could not be reached. Try again.");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (!response.ok || !data || !(data.access_token || data.id_token)) {
+      const code = String((data && data.error) || response.status).replace(/[^a-z_0-9]/g, "").slice(0, 40);
+      throw new Error("Sign-in failed: the sign-in service refused it (" + code + "). Try again.");
+    }
+    const token = data.access_token || data.id_token;
+    const exp = Number(jwtClaims(token).exp) * 1000;
+    const lifetime = Date.now() + (Number(data.expires_in) || 3600) * 1000;
+    sessionStorage.setItem(AUTH_KEY, JSON.stringify({
+      accessToken: data.access_token || null,
+      idToken: data.id_token || null,
+      expiresAt: Number.isFinite(exp) && exp > 0 ? Math.min(exp, lifetime) : lifetime,
+    }));
+  }
+
+  function signedOut(message, isError) {
+    stopPolling();
+    state.selectedId = null;
+    $("app-panels").hidden = true;
+    $("account").hidden = true;
+    $("signin-panel").hidden = false;
+    const box = $("signin-error");
+    box.hidden = !(message && isError);
+    box.textContent = isError ? message : "";
+    $("signin-status").textContent = isError ? "" : message || "";
+  }
+
+  function signedIn() {
+    const auth = readJson(AUTH_KEY) || {};
+    const claims = jwtClaims(auth.idToken || "");
+    $("account-name").textContent = claims.email ? "Signed in as " + claims.email : "Signed in";
+    $("signin-panel").hidden = true;
+    $("account").hidden = false;
+    $("app-panels").hidden = false;
+  }
+
+  function setupSignIn() {
+    $("sign-in").addEventListener("click", () => {
+      signIn().catch(() => signedOut("Sign-in could not start. Try again.", true));
+    });
+    const logout = new URL(config.auth.origin + "/logout");
+    logout.search = new URLSearchParams({
+      client_id: config.auth.clientId, logout_uri: config.auth.redirectUri,
+    }).toString();
+    const link = $("sign-out");
+    link.href = logout.href;
+    // the tokens go first; the link then ends the Hosted UI session and comes back signed out
+    link.addEventListener("click", () => {
+      sessionStorage.removeItem(AUTH_KEY);
+      sessionStorage.removeItem(PKCE_KEY);
     });
   }
 
-  function start() {
+  // ---- startup -------------------------------------------------------------------------------------------
+  async function start() {
     setupUpload();
     setupQuestions();
-    setupToken();
     $("refresh-documents").addEventListener("click", refreshDocuments);
+    try {
+      await loadConfig();
+    } catch (err) {
+      config.auth = null;
+      $("app-panels").hidden = true;
+      $("signin-panel").hidden = false;
+      $("sign-in").hidden = true;
+      $("signin-error").hidden = false;
+      $("signin-error").textContent = "This web app's settings (config.json) are not valid: " + err.message;
+      return;
+    }
+    if (config.auth) {
+      setupSignIn();
+      try {
+        await completeSignIn();
+      } catch (err) {
+        signedOut(err.message, true);
+        return;
+      }
+      if (!currentToken()) {
+        signedOut("");
+        return;
+      }
+      signedIn();
+    }
+    $("app-panels").hidden = false;
     refreshDocuments();
   }
 

@@ -369,3 +369,19 @@ def test_logged_paths_carry_no_tokens_or_ids() -> None:
     assert logged == "/uploads/{id}"
     assert loggable_path("/documents/01HZX3V6Q1S2T3V4W5X6Y7Z8AB/questions") == "/documents/{id}/questions"
     assert loggable_path("/glossary/hemoglobin%20a1c") == "/glossary/{term}"
+
+
+def test_csp_connect_src_names_the_origins_config_json_names(tmp_path: Path) -> None:
+    from healthchat.local.server import config_origins
+
+    (tmp_path / "config.json").write_text(
+        '{"apiBaseUrl": "https://api.example.org/prod", "cognitoDomain": "auth.example.org",'
+        ' "clientId": "x", "redirectUri": "https://app.example.org/"}'
+    )
+    assert config_origins(tmp_path) == ("https://api.example.org", "https://auth.example.org")
+    (tmp_path / "config.json").write_text(
+        '{"apiBaseUrl": "http://evil.example.org", "cognitoDomain": "127.0.0.1:9"}'
+    )
+    assert config_origins(tmp_path) == ("http://127.0.0.1:9",)  # plain http only for loopback
+    (tmp_path / "config.json").write_text("{}")
+    assert config_origins(tmp_path) == ()

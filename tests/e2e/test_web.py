@@ -10,101 +10,36 @@ In CI (``CI=true``) a missing Chromium fails these tests; elsewhere they are ski
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from web_support import (
+    READY_TIMEOUT_MS,
+    lab_report,
+    lab_row,
+    local_server,
+    new_page,
+    upload_and_wait,
+    wait_ready,
+)
 
 from healthchat.local.server import LocalServer
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-READY_TIMEOUT_MS = 60_000
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI must run the browser tests: scripts/setup_tools.sh installs Chromium)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    home = tmp_path_factory.mktemp("web-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HEALTHCHAT_HOME", str(home))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.delenv("HEALTHCHAT_PUBLIC_URL", raising=False)
-        mp.delenv("HEALTHCHAT_AUTH", raising=False)
-        with LocalServer(port=0) as running:
-            yield running
+    with local_server(tmp_path_factory.mktemp("web-home")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-def lab_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from make_samples import lab_report_pdf
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    path = tmp_path_factory.mktemp("samples") / "lab_report.pdf"
-    path.write_bytes(lab_report_pdf())
-    return path
-
-
-def _new_page(browser: Any, width: int = 1280, height: int = 900) -> tuple[Any, list[str]]:
-    """A page in a fresh context, with a list that collects console errors and page errors (CSP included)."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return page, errors
-
-
-def _wait_ready(page: Any) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator("#result-status")).to_contain_text("ready", timeout=READY_TIMEOUT_MS)
-
-
-def _lab_row(page: Any, name: str) -> Any:
-    return page.locator("#labs-body tr").filter(has=page.locator(".lab-name", has_text=name)).first
-
-
-@pytest.fixture(scope="module")
-def processed(browser: Any, server: LocalServer, lab_report: Path) -> Iterator[Any]:
+def processed(browser: Any, server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The page after uploading the lab report through the file picker and waiting for SUCCEEDED."""
-    page, errors = _new_page(browser)
-    page.goto(server.url)
-    page.set_input_files("#file-input", str(lab_report))
-    _wait_ready(page)
+    page, errors = new_page(browser)
+    upload_and_wait(page, server.url, lab_report(tmp_path_factory.mktemp("samples")))
     yield page, errors
     page.context.close()
 
@@ -117,17 +52,17 @@ def test_upload_shows_lab_flags_and_charts(processed: Any) -> None:
     listed = page.locator(".doc-button", has_text="lab_report.pdf")
     assert "ready" in listed.inner_text()
     # AND the lab table flags high and low values in words and draws each against its range
-    cholesterol = _lab_row(page, "Total Cholesterol")
+    cholesterol = lab_row(page, "Total Cholesterol")
     assert cholesterol.locator(".lab-flag").inner_text() == "high"
     chart = cholesterol.locator("svg.range-chart")
     assert chart.get_attribute("data-flag") == "high"
     assert "high" in chart.get_attribute("aria-label")
     assert chart.locator("rect.value-bar").count() == 1
-    assert _lab_row(page, "Hemoglobin").locator(".lab-flag").inner_text() == "low"
-    assert _lab_row(page, "Platelets").locator(".lab-flag").inner_text() == "normal"
+    assert lab_row(page, "Hemoglobin").locator(".lab-flag").inner_text() == "low"
+    assert lab_row(page, "Platelets").locator(".lab-flag").inner_text() == "normal"
     # bar colours differ by flag
     high_fill = chart.locator("rect.value-bar").get_attribute("fill")
-    low_fill = _lab_row(page, "Hemoglobin").locator("rect.value-bar").get_attribute("fill")
+    low_fill = lab_row(page, "Hemoglobin").locator("rect.value-bar").get_attribute("fill")
     assert high_fill and low_fill and high_fill != low_fill
     # AND the summary and the plain-language text (with glossary terms marked) are shown
     assert "Cholesterol" in page.locator("#summary-text").inner_text()
@@ -155,20 +90,20 @@ def test_question_answer_and_citation(processed: Any) -> None:
     assert marked and marked[:40] in first.inner_text()
     # AND the lab row read from that passage is highlighted too
     if "Total Cholesterol" in marked:
-        assert "cited" in (_lab_row(page, "Total Cholesterol").get_attribute("class") or "")
+        assert "cited" in (lab_row(page, "Total Cholesterol").get_attribute("class") or "")
     assert page.evaluate("document.activeElement.id") == "passage-heading"
     assert errors == []
 
 
 def test_phone_width_has_no_sideways_scroll(browser: Any, server: LocalServer, processed: Any) -> None:
     # GIVEN the processed report opened on a 390 px wide screen
-    page, errors = _new_page(browser, width=390, height=844)
+    page, errors = new_page(browser, width=390, height=844)
     page.goto(server.url)
     page.locator(".doc-button", has_text="lab_report.pdf").click()
     page.wait_for_selector("#labs-body tr")
     # THEN nothing is wider than the screen and each lab is a card with its flag and chart visible
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    row = _lab_row(page, "Total Cholesterol")
+    row = lab_row(page, "Total Cholesterol")
     assert row.evaluate("el => getComputedStyle(el).display") == "block"
     assert row.locator(".lab-flag").is_visible() and row.locator("svg.range-chart").is_visible()
     box = row.bounding_box()
@@ -186,7 +121,7 @@ def _tab_to(page: Any, selector: str, limit: int = 60) -> None:
 
 
 def test_keyboard_only(browser: Any, server: LocalServer, processed: Any) -> None:
-    page, errors = _new_page(browser)
+    page, errors = new_page(browser)
     page.goto(server.url)
     page.wait_for_selector(".doc-button")
     # the first Tab reaches the skip link, then the file picker, with a visible focus indicator
@@ -219,7 +154,7 @@ def test_keyboard_only(browser: Any, server: LocalServer, processed: Any) -> Non
 
 
 def test_drag_and_drop_upload_escapes_document_text(browser: Any, server: LocalServer) -> None:
-    page, errors = _new_page(browser)
+    page, errors = new_page(browser)
     page.goto(server.url)
     page.wait_for_selector("#drop-zone")
     # WHEN a note whose name and text hold markup is dropped on the drop zone
@@ -235,7 +170,7 @@ def test_drag_and_drop_upload_escapes_document_text(browser: Any, server: LocalS
         }""",
         [name, text],
     )
-    _wait_ready(page)
+    wait_ready(page)
     # THEN the name is shown as text, no markup from the document ran or was inserted
     assert page.locator(".doc-button", has_text=name).count() == 1
     assert name in page.locator("#result-heading").inner_text()

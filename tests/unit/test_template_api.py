@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,58 @@ def test_the_user_pool_signs_in_by_email_with_a_strong_password_and_totp(templat
     assert pool["DeletionPolicy"] == "Retain"
     assert props["DeletionProtection"] == {"Fn::If": ["ProtectsUserPool", "ACTIVE", "INACTIVE"]}
     assert template["Parameters"]["UserPoolDeletionProtection"]["Default"] == "true"
+
+
+def test_hosted_ui_sign_in_is_code_flow_only_and_only_back_to_the_web_app(template: Json) -> None:
+    # GIVEN the app client's OAuth settings
+    client = template["Resources"]["UserPoolClient"]["Properties"]
+    assert client["SupportedIdentityProviders"] == ["COGNITO"]
+    no_value = {"Ref": "AWS::NoValue"}
+    # THEN with WebAppUrl set: authorization code flow only (no implicit tokens in URLs), openid + email,
+    # and that one URL as the callback and sign-out target; without it, no OAuth at all
+    assert client["AllowedOAuthFlowsUserPoolClient"] == {"Fn::If": ["HasWebApp", True, False]}
+    assert client["AllowedOAuthFlows"] == {"Fn::If": ["HasWebApp", ["code"], no_value]}
+    assert client["AllowedOAuthScopes"] == {"Fn::If": ["HasWebApp", ["openid", "email"], no_value]}
+    for key in ("CallbackURLs", "LogoutURLs"):
+        assert client[key] == {"Fn::If": ["HasWebApp", [{"Ref": "WebAppUrl"}], no_value]}, key
+    assert client["GenerateSecret"] is False  # a browser cannot keep a secret: PKCE instead
+    assert template["Conditions"]["HasWebApp"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebAppUrl"}, ""]}]}
+
+
+def test_web_app_url_must_be_https_except_localhost(template: Json) -> None:
+    param = template["Parameters"]["WebAppUrl"]
+    assert param["Default"] == ""
+    pattern = re.compile(param["AllowedPattern"])
+    for good in (
+        "",
+        "https://app.example.org/",
+        "https://d1.cloudfront.net/index.html",
+        "http://localhost:8080/",
+    ):
+        assert pattern.fullmatch(good), good
+    for bad in ("http://app.example.org/", "https://a.example,https://b.example", "javascript:alert(1)", "*"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_the_hosted_ui_domain_comes_from_its_prefix_parameter(template: Json) -> None:
+    domain = template["Resources"]["UserPoolDomain"]
+    assert domain["Type"] == "AWS::Cognito::UserPoolDomain"
+    assert domain["Condition"] == "HasHostedUi"
+    assert domain["Properties"]["Domain"] == {"Ref": "HostedUiDomainPrefix"}
+    assert domain["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+    assert template["Conditions"]["HasHostedUi"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "HostedUiDomainPrefix"}, ""]}]
+    }
+    outputs = template["Outputs"]
+    assert outputs["HostedUiDomain"]["Condition"] == "HasHostedUi"
+    assert outputs["HostedUiDomain"]["Value"] == {
+        "Fn::Sub": "${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"
+    }
+    # the web app's config.json, exactly the keys web/app.js reads
+    config = outputs["WebAppConfig"]
+    assert config["Condition"] == "HasWebAppSignIn"
+    keys = json.loads(re.sub(r"\$\{[^}]*\}", "x", config["Value"]["Fn::Sub"]))
+    assert set(keys) == {"apiBaseUrl", "cognitoDomain", "clientId", "redirectUri"}
 
 
 def test_cors_is_off_unless_origins_are_given(template: Json) -> None:

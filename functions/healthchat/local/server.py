@@ -23,9 +23,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from werkzeug.exceptions import NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -76,6 +78,43 @@ _SWAGGER_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def config_origins(web_root: Path) -> tuple[str, ...]:
+    """Origins the web app's ``config.json`` makes it call (API base URL, Cognito Hosted UI), for connect-src.
+
+    https origins, or http for loopback only (as the app itself accepts); re-read when the file changes.
+    """
+    config = web_root / "config.json"
+    try:
+        stat = config.stat()
+    except OSError:
+        return ()
+    return _origins_of(str(config), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _origins_of(path: str, _mtime: int, _size: int) -> tuple[str, ...]:
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    origins: list[str] = []
+    for key in ("apiBaseUrl", "cognitoDomain"):
+        value = config.get(key) if isinstance(config, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            continue
+        value = value.strip()
+        if "://" not in value:
+            host = urlsplit(f"//{value}").hostname or ""
+            value = f"{'http' if host in _LOOPBACK else 'https'}://{value}"
+        parts = urlsplit(value)
+        if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(dict.fromkeys(origins))
+
+
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -256,12 +295,15 @@ class LocalServer:
             return self._static(request)
         return error_response(404, "NOT_FOUND", "There is nothing at this address.")
 
-    @staticmethod
-    def _secure(request: Request, response: Response) -> None:
+    def _secure(self, request: Request, response: Response) -> None:
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        swagger = request.path == "/swagger"
-        response.headers["Content-Security-Policy"] = _SWAGGER_CSP if swagger else _CSP
+        if request.path == "/swagger":
+            csp = _SWAGGER_CSP
+        else:
+            extra = " ".join(config_origins(self.web_root))
+            csp = _CSP.replace("connect-src 'self'", f"connect-src 'self' {extra}") if extra else _CSP
+        response.headers["Content-Security-Policy"] = csp
         if "Cache-Control" not in response.headers:
             # API answers hold health data: never cache them; the app's files are revalidated
             static = not request.path.startswith(API_PREFIXES) and response.mimetype != "application/json"
