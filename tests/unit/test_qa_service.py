@@ -139,7 +139,7 @@ def test_medication_question_cites_the_document_and_the_glossary_and_nih(svc: Se
     sources = {c.source for c in answer.citations}
     assert {"structured", "glossary"} <= sources
     assert "metformin 500 mg PO BID with meals" in answer.answer
-    assert "lowers blood sugar" in answer.answer
+    assert "Metformin is a medicine that lowers blood sugar." in answer.answer
     for c in answer.citations:
         if c.source == "knowledge_base":
             assert c.source_url and c.source_url.startswith("http://nihseniorhealth.gov/")
@@ -160,6 +160,17 @@ def test_section_question_quotes_the_follow_up_section(svc: Services) -> None:
     assert texts[:2] == ["Return in 4 weeks for a blood pressure check.", "Repeat lipid panel in 3 months."]
     assert all(c.title == "Follow-Up" for c in answer.citations[:2])
     _assert_cited_exactly(answer)
+
+
+def test_a_general_condition_word_finds_the_specific_diagnosis(svc: Services) -> None:
+    result = _result()
+    dm = NOTE.index("Type 2 diabetes mellitus")
+    result.conditions.append(
+        Condition(name="type 2 diabetes mellitus", negated=False, begin_offset=dm, end_offset=dm + 24)
+    )
+    answer = answer_document_question(svc, result, "Do I have diabetes?")
+    assert answer.answer.startswith("Your document mentions type 2 diabetes mellitus:")
+    assert "Type 2 diabetes mellitus, on treatment." in [c.text for c in answer.citations]
 
 
 def test_negated_condition_is_reported_as_absent(svc: Services) -> None:

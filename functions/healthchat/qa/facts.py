@@ -160,13 +160,48 @@ def medication_fact(result: DocumentResult, text: str, med: Medication) -> Fact:
     return Fact(f'Your document lists {med.name}: "{quoted}".', [cite], "medication", med.name)
 
 
+_NOT_CONDITION_WORDS = frozenset(
+    [
+        "what",
+        "does",
+        "mean",
+        "have",
+        "about",
+        "document",
+        "doctor",
+        "note",
+        "said",
+        "from",
+        "with",
+        "that",
+        "this",
+        "there",
+        "were",
+        "when",
+        "which",
+        "your",
+        "mine",
+        "they",
+        "them",
+        "been",
+        "being",
+        "should",
+        "could",
+        "would",
+    ]
+)
+
+
 def match_conditions(question: str, conditions: list[Condition]) -> list[Condition]:
+    """Conditions the question names, or whose name holds a word of the question ("Do I have diabetes?"
+    finds "type 2 diabetes mellitus"); the most specific (longest) first, one per (name, negated)."""
     q = norm(question)
+    words = {w for w in q.split() if len(w) >= 4 and w not in _NOT_CONDITION_WORDS}
     seen: set[tuple[str, bool]] = set()
     out = []
-    for c in conditions:
+    for c in sorted(conditions, key=lambda c: -len(c.name)):
         key = (norm(c.name), c.negated)
-        if _has_phrase(q, key[0]) and key not in seen:
+        if key not in seen and (_has_phrase(q, key[0]) or words & set(key[0].split())):
             seen.add(key)
             out.append(c)
     return out
@@ -215,7 +250,13 @@ def glossary_facts(question: str, limit: int = 3) -> list[Fact]:
         taken.append((m.start(), m.end()))
         text = f"{entry.term}: {entry.plain}"
         cite = _own_citation(text, GLOSSARY_TITLE)
-        out.append(Fact(f"{entry.term} means {entry.plain}.", [cite], "definition", entry.term))
+        out.append(Fact(_definition(entry.term, entry.plain), [cite], "definition", entry.term))
         if len(out) == limit:
             break
     return out
+
+
+def _definition(term: str, plain: str) -> str:
+    """ "Metformin is a medicine that lowers blood sugar." / "eGFR means an estimate of ..." """
+    verb = "is" if plain.lower().startswith(("a ", "an ", "the ")) and term.islower() else "means"
+    return f"{term[:1].upper() + term[1:]} {verb} {plain}."
