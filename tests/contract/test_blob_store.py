@@ -264,7 +264,13 @@ def test_s3_client_errors_become_domain_errors(
 
     store = S3BlobStore(BUCKET, boto3_client=s3_client)
     with Stubber(s3_client) as stubber:
-        for operation in ("put_object", "get_object", "head_object", "delete_object", "list_objects_v2"):
+        for operation in (
+            "put_object",
+            "get_object",
+            "head_object",
+            "list_object_versions",
+            "list_objects_v2",
+        ):
             stubber.add_client_error(
                 operation, service_error_code=code, service_message=f"key {KEY}", http_status_code=status
             )
@@ -278,3 +284,21 @@ def test_s3_client_errors_become_domain_errors(
             with pytest.raises(expected) as caught:
                 call()
             assert "Jane" not in str(caught.value)  # the AWS message (which may quote the key) is dropped
+
+
+def test_s3_delete_erases_every_version_on_a_versioned_bucket(moto_s3: Any) -> None:
+    # GIVEN a versioned bucket (as template.yaml declares) holding two versions of a key and a neighbour
+    bucket = "hc-versioned"
+    moto_s3.create_bucket(Bucket=bucket)
+    moto_s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    store = S3BlobStore(bucket, boto3_client=moto_s3)
+    store.put(KEY, b"first")
+    store.put(KEY, b"second")
+    store.put(KEY + ".other", b"keep")
+    # WHEN the key is deleted
+    store.delete(KEY)
+    # THEN no version and no delete marker of it is left (a plain DeleteObject would leave both)
+    listing = moto_s3.list_object_versions(Bucket=bucket, Prefix=KEY)
+    left = [v["Key"] for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
+    assert left == [KEY + ".other"]
+    assert store.get(KEY + ".other") == b"keep"

@@ -12,6 +12,7 @@ from healthchat.domain.errors import NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 class S3BlobStore:
@@ -68,8 +69,23 @@ class S3BlobStore:
         return response["ContentLength"]
 
     def delete(self, key: str) -> None:
+        """Erase the object: on a versioned bucket every version and delete marker of ``key`` goes (a user's
+        deletion request must not leave noncurrent copies behind); unversioned, the object itself."""
+        check_key(key)
         with aws_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+            pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key)
+            versions: list[ObjectIdentifierTypeDef] = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for page in pages
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+                if v["Key"] == key
+            ]
+            for start in range(0, len(versions), 1000):
+                self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": versions[start : start + 1000], "Quiet": True}
+                )
+            if not versions:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under ``prefix`` in S3's order (sorted by UTF-8 bytes), page by page."""
