@@ -164,3 +164,23 @@ def test_micro_sign_and_greek_mu_spell_the_same_unit() -> None:
     source = "Vitamin B12 450 \u00b5g daily."
     assert check_faithfulness("Vitamin B12 450 \u03bcg daily.", source, []).passed
     assert not check_faithfulness("Vitamin B12 450 mg daily.", source, []).passed
+
+
+def test_a_long_negated_list_stays_negated_to_its_end() -> None:
+    # a rewritten review of systems: the plain-language words make the list longer than the source's
+    items = ", ".join(
+        [
+            "fever",
+            "shortness of breath",
+            "cough",
+            "coughing up blood",
+            "black, tarry stools from bleeding",
+            "bright red blood in the stool",
+            "passing large amounts of urine",
+            "changes in how you see things",
+            "fainting spells",
+        ]
+    )
+    text = f"He denied any recent {items}, night sweats, or chills. He smokes."
+    assert is_negated(text, text.index("night sweats"), text.index("night sweats") + 12)
+    assert not is_negated(text, text.index("smokes"), text.index("smokes") + 6)

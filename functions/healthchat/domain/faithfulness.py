@@ -5,109 +5,31 @@ Hand-written: no library checks clinical claims against a source offline (entail
 a model download, and they miss a changed unit). Drugs and conditions are found with the local extractor's
 lexicons, imported on first use (about 0.35 s once), not with the CRF or medspaCy, so importing this module
 stays light and the check costs milliseconds. Negation is judged with ConText-style cue rules in the
-generated text and with the entities' NEGATION trait (else the same rules) in the source.
+generated text and with the entities' NEGATION trait (else the same rules) in the source. Number claims
+(units, dates, pairs) live in ``claim_numbers``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from healthchat.domain.claim_numbers import (
+    THOUSANDS_RE,
+    UNIT_PATTERN,
+    WORD_NUMS,
+    canon,
+    norm_words,
+    number_claims,
+    source_numbers,
+    unit_of,
+)
 from healthchat.domain.models import FaithfulnessReport, GlossaryEntry, UnsupportedClaim
 
 KINDS = ("number", "drug", "dose", "diagnosis", "negation")
-
-# canonical unit -> spellings (case-insensitive); equal quantities share a canonical unit
-_UNITS: dict[str, tuple[str, ...]] = {
-    "%": ("%", "percent"),
-    "mg/dl": ("mg/dl",),
-    "mmol/l": ("mmol/l",),
-    "meq/l": ("meq/l",),
-    "g/dl": ("g/dl",),
-    "mg/l": ("mg/l",),
-    "umol/l": ("umol/l", "µmol/l"),
-    "ng/ml": ("ng/ml",),
-    "ng/dl": ("ng/dl",),
-    "pg/ml": ("pg/ml",),
-    "u/l": ("u/l",),
-    "iu/l": ("iu/l",),
-    "uiu/ml": ("uiu/ml", "µiu/ml", "ulu/ml", "miu/l"),
-    "10^9/l": ("x10^3/ul", "x 10^3/ul", "10^3/ul", "x10^9/l", "x 10^9/l", "10^9/l", "k/ul", "thou/ul"),
-    "10^12/l": ("x10^6/ul", "x 10^6/ul", "10^6/ul", "x10^12/l", "10^12/l", "m/ul", "mil/ul"),
-    "ml/min/1.73m2": ("ml/min/1.73m2", "ml/min/1.73 m2", "ml/min/1.73m^2", "ml/min/1.73 m^2"),
-    "mmhg": ("mmhg", "mm hg"),
-    "bpm": ("bpm", "beats per minute", "beats/min"),
-    "mg/kg": ("mg/kg",),
-    "mg/ml": ("mg/ml",),
-    "fl": ("fl",),
-    "pg": ("pg",),
-    "mg": ("mg", "milligram", "milligrams"),
-    "mcg": ("mcg", "µg", "ug", "microgram", "micrograms"),
-    "g": ("g", "gm", "gram", "grams"),
-    "meq": ("meq",),
-    "iu": ("iu", "international units"),
-    "unit": ("unit", "units"),
-    "ml": ("ml",),
-    "kg": ("kg", "kilogram", "kilograms"),
-    "lb": ("lb", "lbs", "pound", "pounds"),
-    "cm": ("cm",),
-    "tablet": ("tablet", "tablets", "tab", "tabs", "pill", "pills"),
-    "capsule": ("capsule", "capsules", "cap", "caps"),
-    "puff": ("puff", "puffs"),
-    "drop": ("drop", "drops"),
-    "minute": ("minute", "minutes", "min", "mins"),
-    "hour": ("hour", "hours", "hr", "hrs"),
-    "day": ("day", "days"),
-    "week": ("week", "weeks", "wk", "wks"),
-    "month": ("month", "months", "mo", "mos"),
-    "year": ("year", "years", "yr", "yrs"),
-    "times": ("times", "time"),
-}
-_UNIT_OF = {s: canon for canon, spellings in _UNITS.items() for s in spellings}
-
-
-def _unit(spelling: str) -> str | None:
-    """The canonical unit of a spelling (Greek mu and the micro sign match each other, ignoring case)."""
-    return _UNIT_OF.get(" ".join(spelling.lower().replace("\u03bc", "\u00b5").split()))
-
-
-_UNIT = "|".join(re.escape(s) for s in sorted(_UNIT_OF, key=len, reverse=True))
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-# a number, then its unit: right after it, or after a lab flag column ("7.2  H  %")
-_NUMBER_RE = re.compile(
-    rf"(?<![A-Za-z0-9.,^/_])(?P<n>{_NUM})(?!\d|[.,]\d)"
-    rf"(?:\s?(?P<u>{_UNIT})|\s+(?-i:[HLA]{{1,2}}|\*{{1,2}})\s+(?P<u2>{_UNIT}))?(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-_DATE_RE = re.compile(
-    rf"\b(?:(?P<m1>\d{{1,2}})/(?P<d1>\d{{1,2}})/(?P<y1>\d{{2,4}})"
-    rf"|(?P<y2>\d{{4}})-(?P<m2>\d{{1,2}})-(?P<d2>\d{{1,2}})"
-    rf"|(?P<mn3>{_MONTH}) (?P<d3>\d{{1,2}}),? (?P<y3>\d{{4}})"
-    rf"|(?P<d4>\d{{1,2}}) (?P<mn4>{_MONTH}),? (?P<y4>\d{{4}}))\b",
-    re.IGNORECASE,
-)
-_PAIR_RE = re.compile(r"(?<![\d/.])(\d{1,3})(?:/(\d{2,3})|:(\d{2}))(?![\d/])")  # 138/86 (BP), 10:30 (time)
-_WORD_NUMS = {
-    w: str(i)
-    for i, w in enumerate(
-        ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"), 1
-    )
-}
-_WORD_NUM_RE = re.compile(rf"\b(?P<w>{'|'.join(_WORD_NUMS)})\s+(?P<u>{_UNIT})(?![A-Za-z0-9])", re.IGNORECASE)
-_FREQ_NUMS = re.compile(
-    r"\b(?:(?P<two>bid|b\.i\.d\.|twice)|(?P<three>tid|t\.i\.d\.|thrice)|(?P<four>qid|q\.i\.d\.))(?![A-Za-z])"
-    r"|\bq\.?\s?(?P<q>\d+)\s?(?:h|hrs?|hours?)\b",
-    re.IGNORECASE,
-)
-_LIST_MARKER_RE = re.compile(r"[.)][ \t]")
-_ANY_NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?")
-_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 # ---- negation cues (ConText-style: a pre-cue negates forward to the clause end; post-cues backward) ----
 _CLAUSE_BREAK_RE = re.compile(
@@ -123,7 +45,7 @@ _PRE_NEG_RE = re.compile(
 _PSEUDO_NEG_RE = re.compile(
     r"\b(?:no (?:change|increase|decrease|worsening)|not only|not (?:certain|sure)|not ruled out)\b", re.I
 )
-_NEG_WINDOW = 200  # characters before a mention searched for its clause start
+_NEG_WINDOW = 400  # characters before a mention searched for its clause start (a rewritten list grows)
 # at most this many words between a pre-cue and the mention (NegEx uses 5), unless they are a list
 # ("denies chest pain, shortness of breath, palpitations or swelling"), which the clause end bounds
 _NEG_SCOPE_WORDS = 6
@@ -133,127 +55,6 @@ _POST_NEG_RE = re.compile(
     r"not (?:seen|found|present|detected|identified)|free)\b",
     re.IGNORECASE,
 )
-
-
-def _canon(num: str) -> str:
-    try:
-        return format(Decimal(num.replace(",", "")).normalize(), "f")
-    except InvalidOperation:
-        return num
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-@dataclass(frozen=True)
-class _Num:
-    begin: int
-    end: int
-    key: str | tuple[int, ...]  # a canonical number, or the parts of a date / a pair
-    kind: str  # "number", "date" or "pair"
-    unit: str | None = None
-
-
-def _numbers(text: str) -> list[_Num]:
-    out: list[_Num] = []
-    taken = bytearray(len(text))
-    for m in _DATE_RE.finditer(text):
-        g = {k: v for k, v in m.groupdict().items() if v}
-        month = next((g[k] for k in ("m1", "m2") if k in g), None)
-        if month is None:
-            month = str(_MONTHS.index(next(g[k] for k in ("mn3", "mn4") if k in g)[:3].lower()) + 1)
-        day, year = (
-            next(g[k] for k in ("d1", "d2", "d3", "d4") if k in g),
-            next(g[k] for k in g if k[0] == "y"),
-        )
-        y = int(year) + (2000 if len(year) == 2 else 0)
-        out.append(_Num(m.start(), m.end(), (y, *sorted((int(month), int(day)))), "date"))
-        taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    for m in _PAIR_RE.finditer(text):
-        if taken.find(1, m.start(), m.end()) == -1:
-            out.append(_Num(m.start(), m.end(), (int(m.group(1)), int(m.group(2) or m.group(3))), "pair"))
-            taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    for m in _NUMBER_RE.finditer(text):
-        if taken.find(1, m.start(), m.end()) != -1:
-            continue
-        unit = m.group("u") or m.group("u2")
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        if unit is None and not text[line_start : m.start()].strip() and _LIST_MARKER_RE.match(text, m.end()):
-            continue  # "2. Hypertension": a list marker, not a claim
-        canon_unit = _unit(unit) if unit else None
-        out.append(_Num(m.start(), m.end(), _canon(m.group("n")), "number", canon_unit))
-    return sorted(out, key=lambda n: n.begin)
-
-
-@dataclass
-class _SourceNumbers:
-    units: dict[str, set[str | None]] = field(default_factory=dict)
-    tuples: set[tuple[str, tuple[int, ...]]] = field(default_factory=set)
-
-    def add(self, num: str, unit: str | None) -> None:
-        self.units.setdefault(num, set()).add(unit)
-
-
-def _source_numbers(text: str, entities: Sequence[dict[str, Any]]) -> _SourceNumbers:
-    src = _SourceNumbers()
-    nums = _numbers(text)
-    for i, n in enumerate(nums):
-        if isinstance(n.key, tuple):
-            src.tuples.add((n.kind, n.key))
-            for part in n.key:
-                src.add(str(part), None)
-            continue
-        src.add(n.key, n.unit)
-        nxt = nums[i + 1] if i + 1 < len(nums) else None  # "4.0-5.6 %": the unit covers the range
-        if nxt is not None and nxt.unit and re.fullmatch(r"\s*(?:-|–|to)\s*", text[n.end : nxt.begin]):
-            src.add(n.key, nxt.unit)
-    for m in _ANY_NUMBER_RE.finditer(text):  # "44yo", "2nd": any digits in the source count, bare
-        src.add(_canon(m.group(0)), None)
-    for m in _WORD_NUM_RE.finditer(text):
-        src.add(_WORD_NUMS[m.group("w").lower()], _unit(m.group("u")))
-    for m in _FREQ_NUMS.finditer(text):
-        src.add(m.group("q") or ("2" if m.group("two") else "3" if m.group("three") else "4"), "times")
-        if m.group("q"):
-            src.add(m.group("q"), "hour")
-    for ent in entities:
-        _add_entity_numbers(src, text, nums, ent)
-    return src
-
-
-def _add_entity_numbers(src: _SourceNumbers, text: str, nums: list[_Num], ent: dict[str, Any]) -> None:
-    attrs = {a.get("Type"): a for a in ent.get("Attributes", [])}
-    if ent.get("Type") == "TEST_NAME" and "TEST_UNIT" in attrs:
-        # a lab row: every number on its line (value, range) is in the row's unit
-        unit = _unit(str(attrs["TEST_UNIT"]["Text"]))
-        begin = int(ent["BeginOffset"])
-        line_end = text.find("\n", begin)
-        line_end = len(text) if line_end == -1 else line_end
-        for n in nums:
-            if begin <= n.begin < line_end and isinstance(n.key, str):
-                src.add(n.key, unit)
-    for a in attrs.values():
-        for n in _numbers(_THOUSANDS_RE.sub("", str(a.get("Text", "")))):
-            if isinstance(n.key, str):
-                src.add(n.key, n.unit)
-
-
-def _number_claims(generated: str, src: _SourceNumbers) -> tuple[int, list[UnsupportedClaim]]:
-    nums = _numbers(generated)
-    bad = []
-    for n in nums:
-        text = generated[n.begin : n.end]
-        if isinstance(n.key, tuple):
-            if (n.kind, n.key) not in src.tuples:
-                bad.append(UnsupportedClaim(kind="number", text=text, reason=f"{n.kind} not in the source"))
-            continue
-        units = src.units.get(n.key)
-        if units is None:
-            bad.append(UnsupportedClaim(kind="number", text=text, reason="number not in the source"))
-        elif n.unit is not None and n.unit not in units:
-            why = "unit not stated in the source" if units == {None} else "unit differs from the source"
-            bad.append(UnsupportedClaim(kind="number", text=text, reason=why))
-    return len(nums), bad
 
 
 # ---- drugs and doses --------------------------------------------------------------------------------
@@ -273,17 +74,17 @@ def _drug_generics() -> dict[str, str]:
 
 
 def _drug_key(name: str) -> str:
-    key = _norm(name)
+    key = norm_words(name)
     return _drug_generics().get(key, key)
 
 
 def _dose_key(text: str) -> str:
-    text = _THOUSANDS_RE.sub("", text.lower())
+    text = THOUSANDS_RE.sub("", text.lower())
     text = re.sub(r"\b(?:half an?|1/2)\b", "0.5", text)
-    text = re.sub(rf"\b({'|'.join(_WORD_NUMS)})\b", lambda m: _WORD_NUMS[m.group(1)], text)
-    unit = re.search(rf"(?<![a-z])({_UNIT})(?![a-z])", text)
-    nums = "/".join(_canon(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
-    return f"{nums} {_unit(unit.group(1)) or '' if unit else ''}".strip()
+    text = re.sub(rf"\b({'|'.join(WORD_NUMS)})\b", lambda m: WORD_NUMS[m.group(1)], text)
+    unit = re.search(rf"(?<![a-z])({UNIT_PATTERN})(?![a-z])", text)
+    nums = "/".join(canon(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
+    return f"{nums} {unit_of(unit.group(1)) or '' if unit else ''}".strip()
 
 
 def _doses_after(text: str, end: int, limit: int) -> list[tuple[str, str]]:
@@ -292,7 +93,7 @@ def _doses_after(text: str, end: int, limit: int) -> list[tuple[str, str]]:
 
     window = text[end : min(limit, end + ctx.MED_WINDOW)]
     stop = ctx.MED_WINDOW_STOP_RE.search(window)
-    window = _THOUSANDS_RE.sub("", window[: stop.start()] if stop else window)
+    window = THOUSANDS_RE.sub("", window[: stop.start()] if stop else window)
     return [
         (_dose_key(m.group(0)), m.group(0))
         for m in ctx.MED_ATTR_RE.finditer(window)
@@ -361,7 +162,7 @@ class _Conditions:
     entities: list[dict[str, Any]]
 
     def polarities_of(self, phrase: str) -> set[bool]:
-        words = _norm(phrase).split()
+        words = norm_words(phrase).split()
         if not words:
             return set()
         pattern = r"(?<![A-Za-z0-9])" + r"[^A-Za-z0-9]+".join(map(re.escape, words)) + r"(?![A-Za-z0-9])"
@@ -436,11 +237,11 @@ def _condition_claims(
         phrase = generated[b:e]
         polarities = conditions.polarities_of(term or phrase)
         if not polarities:  # a plain phrase for a source term ("high blood pressure" for hypertension)
-            key = _norm(phrase)
+            key = norm_words(phrase)
             for entry in glossary:
                 if (
                     key
-                    and f" {key} " in f" {_norm(entry.plain)} "
+                    and f" {key} " in f" {norm_words(entry.plain)} "
                     and (found := conditions.polarities_of(entry.term))
                 ):
                     polarities |= found
@@ -473,7 +274,7 @@ def check_faithfulness(
     supported where its term is in the source. Claims' ``reason`` strings never quote the document.
     """
     ents = list(entities)
-    n_numbers, bad_numbers = _number_claims(generated, _source_numbers(source_text, ents))
+    n_numbers, bad_numbers = number_claims(generated, source_numbers(source_text, ents))
     n_drugs, n_doses, bad_drugs = _drug_claims(generated, source_text, ents)
     conditions = _Conditions(source_text, [e for e in ents if e.get("Category") == "MEDICAL_CONDITION"])
     n_dx, n_neg, bad_dx = _condition_claims(generated, conditions, glossary)
