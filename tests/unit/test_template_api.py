@@ -285,6 +285,25 @@ def test_the_query_function_writes_uploads_only_under_the_uploads_prefix(templat
     assert put_resources == [{"Fn::Sub": "${UploadBucket.Arn}/uploads/*"}]
 
 
+def test_only_the_query_function_may_erase_object_versions(template: Json) -> None:
+    # S3BlobStore.delete lists and deletes every version on the versioned buckets: without
+    # ListBucketVersions on both buckets DELETE /documents/{id} fails with AccessDenied part-way
+    query = function(template, "QueryApiFunction")
+    granted: dict[str, set[str]] = {}
+    for _, s in statements(query):
+        for action in actions(s):
+            granted.setdefault(action, set()).add(json.dumps(s["Resource"], sort_keys=True))
+    assert granted["s3:ListBucketVersions"] == {
+        json.dumps({"Fn::GetAtt": ["UploadBucket", "Arn"]}),
+        json.dumps({"Fn::GetAtt": ["DataBucket", "Arn"]}),
+    }
+    assert len(granted["s3:DeleteObjectVersion"]) == 2
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function" and logical_id != "QueryApiFunction":
+            others = {a for _, s in statements(resource) for a in actions(s)}
+            assert not others & {"s3:ListBucketVersions", "s3:DeleteObjectVersion"}, logical_id
+
+
 def test_the_ask_function_carries_the_layer_and_calls_models_only_when_configured(template: Json) -> None:
     ask = function(template, "AskQuestionFunction")
     props = ask["Properties"]
