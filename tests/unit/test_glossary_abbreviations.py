@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from healthchat.adapters.local.glossary_simplifier import glossary_files, load_glossary
+from healthchat.adapters.local.glossary_data import glossary_files, load_glossary
 from healthchat.data_files import data_json
 
 CATEGORIES = {

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from healthchat.adapters.local.drug_lexicon import drug_terms
-from healthchat.adapters.local.glossary_simplifier import GlossarySimplifier, glossary_files
+from healthchat.adapters.local.glossary_data import glossary_files
+from healthchat.adapters.local.glossary_simplifier import GlossarySimplifier
 from healthchat.data_files import data_json
 from healthchat.domain.models import Summary, SummarySentence
 

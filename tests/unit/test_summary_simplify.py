@@ -214,7 +214,7 @@ def test_long_sentences_split_at_clauses_without_losing_words() -> None:
 
 
 def test_a_term_defined_twice_is_a_load_error_in_strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    from healthchat.adapters.local import glossary_simplifier as gs
+    from healthchat.adapters.local import glossary_data as gs
 
     files = {
         "glossary.json": {"entries": [{"term": "pt", "plain": "patient", "swap": True}]},

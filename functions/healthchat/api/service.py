@@ -163,7 +163,7 @@ def fhir_bundle(svc: Services, owner_id: str, document_id: str) -> dict[str, Any
 @cache
 def _glossary_index() -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
     """Lower-cased term -> its entries as (term, plain, sense meanings), built once per process."""
-    from healthchat.adapters.local.glossary_simplifier import load_glossary
+    from healthchat.adapters.local.glossary_data import load_glossary
 
     index: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
     for entry in load_glossary():

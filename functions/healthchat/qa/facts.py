@@ -231,7 +231,7 @@ def condition_fact(result: DocumentResult, text: str, cond: Condition) -> Fact:
 
 @lru_cache(maxsize=1)
 def _glossary() -> tuple[Any, ...]:
-    from healthchat.adapters.local.glossary_simplifier import load_glossary
+    from healthchat.adapters.local.glossary_data import load_glossary
 
     return load_glossary()
 

@@ -114,7 +114,7 @@ _HEALTH_WORDS = words(
 
 @lru_cache(maxsize=4)
 def _vocabulary(focus_names: tuple[str, ...]) -> frozenset[str]:
-    from healthchat.adapters.local.glossary_simplifier import load_glossary
+    from healthchat.adapters.local.glossary_data import load_glossary
     from healthchat.qa.text import tokenize
 
     vocab = set(tokenize(" ".join(_HEALTH_WORDS)))
