@@ -136,7 +136,9 @@
         content_type: contentType,
         bytes: file.size || undefined,
       });
-      const put = await fetch(created.upload_url, {
+      // A relative upload URL (``healthchat serve``) belongs to the API's origin; S3's is absolute.
+      const uploadUrl = new URL(created.upload_url, (config.apiBaseUrl || location.origin) + "/");
+      const put = await fetch(uploadUrl.href, {
         method: created.upload_method || "PUT",
         headers: created.upload_headers || { "Content-Type": contentType },
         body: file,
@@ -512,7 +514,8 @@
       }, (cite.title ? cite.title + ": " : "") + preview);
       button.addEventListener("click", () => showPassage(cite, button));
       const item = el("li", {}, button);
-      if (cite.source_url && /^https:\/\//.test(cite.source_url)) {
+      // http and https: most NIH pages the knowledge base cites are http:// addresses.
+      if (cite.source_url && /^https?:\/\//i.test(cite.source_url)) {
         item.append(" ", el("a", { href: cite.source_url, target: "_blank", rel: "noopener noreferrer",
           text: "(source)" }));
       }

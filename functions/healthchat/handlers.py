@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from healthchat.domain.models import DocRef, StageEvent
-from healthchat.observability import logger, metrics, phi_safe_errors, tracer
+from healthchat.observability import logger, metrics, phi_safe_errors, trace_handler
 from healthchat.wiring import Services, services
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -21,7 +21,7 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 def _decorate(name: str, body: Callable[[dict[str, Any]], BaseModel]) -> LambdaHandler:
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
+    @trace_handler
     @metrics.log_metrics
     @phi_safe_errors
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

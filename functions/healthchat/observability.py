@@ -30,7 +30,9 @@ def _log_handler() -> logging.Handler | None:
 class _PassThroughTracer:
     """Stands in for Powertools' Tracer where there is no X-Ray daemon to send to."""
 
-    def capture_lambda_handler(self, lambda_handler: F) -> F:
+    def capture_lambda_handler(
+        self, lambda_handler: F, capture_response: bool | None = None, capture_error: bool | None = None
+    ) -> F:
         return lambda_handler
 
     def capture_method(self, method: F) -> F:
@@ -54,6 +56,17 @@ tracer = _tracer()
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "HealthChat"), service="healthchat"
 )
+
+
+def trace_handler(lambda_handler: F) -> F:
+    """Trace ``lambda_handler`` in X-Ray without recording its response or its error.
+
+    Powertools' default stores the whole response (DocumentResults, FHIR bundles, answers) and the
+    exception as subsegment metadata: health data in traces. Only the timing and the cold-start and
+    service annotations are kept.
+    """
+    traced = tracer.capture_lambda_handler(lambda_handler, capture_response=False, capture_error=False)
+    return cast(F, traced)
 
 
 def phi_safe_errors(lambda_handler: F) -> F:

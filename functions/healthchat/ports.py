@@ -160,7 +160,14 @@ class UploadUrls(Protocol):
     """Short-lived upload URLs for ``POST /documents`` (a presigned S3 PUT; an HMAC-signed local URL)."""
 
     def create(
-        self, owner_id: str, document_id: str, key: str, content_type: str, max_bytes: int
+        self,
+        owner_id: str,
+        document_id: str,
+        key: str,
+        content_type: str,
+        max_bytes: int,
+        *,
+        declared_bytes: int | None = None,
     ) -> UploadTicket:
         """A URL that accepts one PUT of at most ``max_bytes`` bytes of ``content_type`` into ``key``.
 
@@ -172,5 +179,8 @@ class UploadUrls(Protocol):
             The media type the client declared; the URL is only valid with this ``Content-Type``.
         max_bytes:
             The size limit; enforced on receipt where the adapter can (locally), else by RegisterDocument.
+        declared_bytes:
+            The file's size as the client declared it (at most ``max_bytes``): the upload must be exactly
+            this size (S3 signs it as Content-Length; locally it becomes the limit).
         """
         ...

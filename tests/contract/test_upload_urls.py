@@ -73,6 +73,12 @@ def test_each_ticket_is_for_its_own_document(urls: UploadUrls) -> None:
     assert first.url != second.url
 
 
+@pytest.mark.parametrize("declared", [0, 1025])
+def test_a_declared_size_outside_1_to_the_limit_is_refused(urls: UploadUrls, declared: int) -> None:
+    with pytest.raises(ValueError, match="declared size"):
+        urls.create(OWNER, DOC, KEY, "application/pdf", 1024, declared_bytes=declared)  # type: ignore[call-arg]
+
+
 @pytest.mark.parametrize(
     "key",
     [
@@ -101,6 +107,12 @@ def test_local_token_verifies_to_the_owner_and_key(tmp_path: Path) -> None:
     assert urls.verify(_token(ticket.url), DOC) == (OWNER, KEY)
     grant = urls.grant(_token(ticket.url), DOC)
     assert (grant.content_type, grant.max_bytes) == ("text/plain", 2048)
+
+
+def test_local_token_limits_the_upload_to_the_declared_size(tmp_path: Path) -> None:
+    urls = LocalUploadUrls(tmp_path / "upload.key")
+    ticket = urls.create(OWNER, DOC, KEY, "text/plain", 2048, declared_bytes=300)
+    assert urls.grant(_token(ticket.url), DOC).max_bytes == 300
 
 
 def test_local_url_is_relative_without_a_public_url(tmp_path: Path) -> None:
@@ -218,6 +230,21 @@ def test_presigned_url_names_the_key_and_signs_type_and_encryption(moto_s3: Any)
         "x-amz-server-side-encryption": "aws:kms",
         "x-amz-server-side-encryption-aws-kms-key-id": KMS_KEY,
     }
+
+
+def test_a_declared_size_is_signed_as_content_length(moto_s3: Any) -> None:
+    # moto does not check presigned signatures, so this reads what was signed: S3 recomputes the
+    # signature over the Content-Length the client sends, and refuses a body of any other size.
+    urls = S3UploadUrls(BUCKET, ttl=300, kms_key_id=KMS_KEY, boto3_client=moto_s3)
+    ticket = urls.create(OWNER, DOC, KEY, "application/pdf", 1024, declared_bytes=321)
+    signed = parse_qs(urlsplit(ticket.url).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert "content-length" in signed
+    assert ticket.headers["Content-Length"] == "321"
+    assert {h.lower() for h in ticket.headers} == set(signed) - {"host"}
+    # AND without a declared size no length is signed (any size up to the limit; RegisterDocument checks)
+    unsized = urls.create(OWNER, DOC, KEY, "application/pdf", 1024)
+    assert "content-length" not in parse_qs(urlsplit(unsized.url).query)["X-Amz-SignedHeaders"][0]
+    assert "Content-Length" not in unsized.headers
 
 
 def test_without_a_kms_key_the_bucket_default_key_is_signed(moto_s3: Any) -> None:

@@ -3,6 +3,7 @@ bad upload tokens, size limits, the JWT authorizer and the API Gateway v2 event 
 
 from __future__ import annotations
 
+import copy
 import http.client
 import json
 import time
@@ -19,7 +20,8 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from healthchat.local.http_event import JwtVerifier, Unauthorized, http_api_event, lambda_response
-from healthchat.local.server import LocalServer, loggable_path
+from healthchat.local.server import LocalServer, UnsafeBindError, is_loopback, loggable_path, serve
+from healthchat.local.server import logger as server_logger
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BYTES = 100_000
@@ -169,7 +171,9 @@ def test_jwt_mode_requires_a_valid_bearer_token(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("HEALTHCHAT_PUBLIC_URL", raising=False)
-    with LocalServer(port=0) as server:
+    # (listening on every address, which only sign-in allows)
+    with LocalServer(host="0.0.0.0", port=0) as server:
+        assert server.url.startswith("http://127.0.0.1:")
         # THEN API calls without a valid token get 401, with a challenge
         missing = call(server.url, "GET", "/documents")
         assert missing.status == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
@@ -198,6 +202,28 @@ def test_jwt_mode_requires_a_valid_bearer_token(
         # AND the web app and the API description need no token
         assert call(server.url, "GET", "/").status == 200
         assert call(server.url, "GET", "/openapi.json").status == 200
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.0.2.10"])
+def test_listening_beyond_this_machine_needs_jwt_sign_in(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    # GIVEN the default local sign-in (anyone who reaches the server is the local user)
+    monkeypatch.delenv("HEALTHCHAT_AUTH", raising=False)
+    for name in ("handlers", "propagate", "level"):  # serve() sets up its request log; undo that after
+        monkeypatch.setattr(server_logger, name, copy.copy(getattr(server_logger, name)))
+    # WHEN the server is asked to listen on a non-loopback address
+    with pytest.raises(UnsafeBindError, match="HEALTHCHAT_AUTH=jwt"):
+        LocalServer(host=host, port=0).start()
+    # THEN `healthchat serve` stops with a clear message before listening
+    with pytest.raises(SystemExit) as stopped:
+        serve(host=host, port=0)
+    message = str(stopped.value.code)
+    assert message.startswith("healthchat serve: refusing to listen on")
+    assert "HEALTHCHAT_AUTH=jwt" in message and "127.0.0.1" in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_addresses_are_this_machine(host: str) -> None:
+    assert is_loopback(host)
 
 
 # ---- static files ------------------------------------------------------------------------------------
@@ -242,6 +268,46 @@ def test_no_path_traversal_or_listing(server: LocalServer, path: str) -> None:
     assert b"[project]" not in body and b"root:" not in body
 
 
+def raw_request(base: str, method: str, path: str, host: str | None) -> tuple[int, bytes]:
+    """``method path`` with exactly the given Host header (None: no Host header at all)."""
+    address, port = base.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(address, int(port), timeout=10)
+    conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    if host is not None:
+        conn.putheader("Host", host)
+    conn.endheaders()
+    response = conn.getresponse()
+    status, body = response.status, response.read()
+    conn.close()
+    return status, body
+
+
+@pytest.mark.slow
+def test_only_requests_addressed_to_this_server_are_answered(server: LocalServer) -> None:
+    port = server.port
+    # GIVEN a document on the server
+    document_id = create(server.url)["document_id"]
+    # WHEN a page of another site reaches it through DNS rebinding (its own name in Host)
+    for host in (
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1.evil.example:{port}",
+        f"localhost:{port + 1}",
+    ):
+        for path in ("/documents", f"/documents/{document_id}", "/"):
+            status, body = raw_request(server.url, "GET", path, host)
+            # THEN it is refused, and the answer holds no document data
+            assert status == 400, (host, path)
+            assert json.loads(body)["error"]["code"] == "BAD_HOST"
+            assert document_id.encode() not in body
+    assert raw_request(server.url, "GET", "/documents", None)[0] == 400
+    # AND the server's own names are answered
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}"):
+        status, body = raw_request(server.url, "GET", "/documents", host)
+        assert status == 200, host
+        assert document_id.encode() in body
+
+
 # ---- uploads -----------------------------------------------------------------------------------------
 
 
@@ -249,7 +315,8 @@ def test_no_path_traversal_or_listing(server: LocalServer, path: str) -> None:
 def test_upload_flow_reaches_succeeded(server: LocalServer) -> None:
     # GIVEN a new document and its upload URL on this server
     created = create(server.url)
-    assert created["upload_url"].startswith(server.url + "/uploads/" + created["document_id"] + "?token=")
+    # relative: the page may be open at http://localhost:PORT as well as http://127.0.0.1:PORT
+    assert created["upload_url"].startswith("/uploads/" + created["document_id"] + "?token=")
     # WHEN the bytes are PUT with the given headers
     put = call(
         server.url, "PUT", created["upload_url"], raw=NOTE_TEXT.encode(), headers=created["upload_headers"]

@@ -95,6 +95,47 @@ def test_question_answer_and_citation(processed: Any) -> None:
     assert errors == []
 
 
+def test_http_and_https_sources_are_linked_and_other_schemes_are_not(processed: Any) -> None:
+    page, errors = processed
+    # GIVEN an answer citing NIH pages by http and https, and a source with another scheme
+    sources = [
+        "http://www.nlm.nih.gov/medlineplus/ency/article/000000.htm",
+        "https://www.nhlbi.nih.gov/health-topics/high-blood-cholesterol",
+        "javascript:window.__pwned=1",
+    ]
+    answer = {
+        "answer": "High cholesterol means too much of a fatty substance in the blood.",
+        "citations": [
+            {
+                "text": f"Passage {i}",
+                "begin_offset": 0,
+                "end_offset": 9,
+                "source": "knowledge_base",
+                "source_url": url,
+                "title": f"Source {i}",
+            }
+            for i, url in enumerate(sources)
+        ],
+        "grounded": True,
+        "kind": "general",
+    }
+    page.route("**/questions", lambda route: route.fulfill(status=200, json=answer))
+    try:
+        # WHEN the answer is shown
+        page.fill("#qa-input", "What is high cholesterol?")
+        page.click("#qa-submit")
+        page.wait_for_selector(".citations li", timeout=READY_TIMEOUT_MS)
+        # THEN both NIH pages are links that open apart from the app, and the other scheme is not linked
+        links = page.locator(".citations a")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == sources[:2]
+        for i in range(links.count()):
+            assert links.nth(i).get_attribute("target") == "_blank"
+            assert links.nth(i).get_attribute("rel") == "noopener noreferrer"
+    finally:
+        page.unroute("**/questions")
+    assert errors == []
+
+
 def test_phone_width_has_no_sideways_scroll(browser: Any, server: LocalServer, processed: Any) -> None:
     # GIVEN the processed report opened on a 390 px wide screen
     page, errors = new_page(browser, width=390, height=844)
@@ -155,7 +196,8 @@ def test_keyboard_only(browser: Any, server: LocalServer, processed: Any) -> Non
 
 def test_drag_and_drop_upload_escapes_document_text(browser: Any, server: LocalServer) -> None:
     page, errors = new_page(browser)
-    page.goto(server.url)
+    # (opened at localhost, not the 127.0.0.1 of server.url: the upload must go to the page's own origin)
+    page.goto(server.url.replace("127.0.0.1", "localhost"))
     page.wait_for_selector("#drop-zone")
     # WHEN a note whose name and text hold markup is dropped on the drop zone
     name = "<img src=x onerror=window.__pwned=1>.txt"

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from healthchat.api.service import delete_document
 from healthchat.domain.errors import ThrottlingError
-from healthchat.domain.models import Status
+from healthchat.domain.models import DocumentRecord, Status
 from healthchat.local.batch import load_result
 from healthchat.local.runtime import EmbeddedRuntime
 from healthchat.ports import EntityResult
@@ -150,3 +151,63 @@ def test_duplicate_events_produce_one_document(embedded: tuple[EmbeddedRuntime, 
     assert "ExtractText" not in _states_entered(runtime, second.execution_arn)
     docs = list(svc.records.scan())
     assert len(docs) == 1 and docs[0].status == Status.SUCCEEDED
+
+
+def _api_upload(svc: Services, doc_id: str, name: str = "race.pdf") -> dict[str, Any]:
+    """An upload as POST /documents + PUT leave it: the PROCESSING record first, then the file."""
+    trigger = _upload(svc, name, NOTE.encode(), doc_id)
+    svc.records.put(
+        DocumentRecord(
+            owner_id="local-user",
+            document_id=doc_id,
+            status=Status.PROCESSING,
+            filename=name,
+            upload_key=trigger["upload_key"],
+        )
+    )
+    return trigger
+
+
+def _assert_erased(svc: Services, doc_id: str) -> None:
+    assert svc.records.get("local-user", doc_id) is None
+    assert [r.document_id for r in svc.records.scan()] == []
+    assert list(svc.data.list(f"local-user/{doc_id}/")) == []
+    assert list(svc.uploads.list(f"uploads/local-user/{doc_id}/")) == []
+
+
+def test_a_document_deleted_while_it_is_processed_stays_deleted(
+    embedded: tuple[EmbeddedRuntime, Services],
+) -> None:
+    # GIVEN an uploaded document, erased by DELETE /documents/{id} while ExtractMedical runs
+    runtime, svc = embedded
+    doc_id = "01JC00000000000000000000D1"
+    trigger = _api_upload(svc, doc_id)
+    real = svc.medical
+
+    class DeletedMeanwhile:
+        name = real.name
+
+        def detect_entities(self, text: str) -> EntityResult:
+            delete_document(svc, "local-user", doc_id)
+            return real.detect_entities(text)
+
+    svc.__dict__["medical"] = DeletedMeanwhile()
+    # WHEN the run goes on after the erasure
+    runtime.wait(runtime.start(trigger))
+    # THEN neither PublishResult nor RecordFailure brought it back, and its artifacts are gone
+    _assert_erased(svc, doc_id)
+
+
+def test_a_run_that_starts_after_the_delete_records_nothing(
+    embedded: tuple[EmbeddedRuntime, Services],
+) -> None:
+    # GIVEN an upload whose queued run starts only after the document was erased
+    runtime, svc = embedded
+    doc_id = "01JC00000000000000000000D2"
+    trigger = _api_upload(svc, doc_id)
+    delete_document(svc, "local-user", doc_id)
+    # WHEN the run starts
+    outcome = runtime.wait(runtime.start(trigger))
+    # THEN it ends without a record (RegisterDocument finds neither record nor file)
+    assert outcome.status == "FAILED"
+    _assert_erased(svc, doc_id)

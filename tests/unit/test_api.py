@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 import types
@@ -222,12 +223,42 @@ def test_local_upload_url_uses_the_public_url(make_services: Any) -> None:
     assert body["upload_url"].startswith(f"http://127.0.0.1:8765/uploads/{body['document_id']}?token=v1.")
 
 
-def test_unsupported_type_is_415(svc: Services) -> None:
+@pytest.mark.parametrize("content_type", ["application/zip", "application/zip; name=a.pdf", "text/plain2"])
+def test_unsupported_type_is_415(svc: Services, content_type: str) -> None:
     status, _, body = call(
-        http_event("POST", "/documents", body={"filename": "x.zip", "content_type": "application/zip"})
+        http_event("POST", "/documents", body={"filename": "x.zip", "content_type": content_type})
     )
     assert_error(status, body, 415, "UNSUPPORTED_TYPE")
     assert svc.records.list_owner(OWNER_A).records == []
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=utf-8", "Application/PDF", "image/png ; x=1"])
+def test_a_supported_media_type_with_parameters_is_accepted(svc: Services, content_type: str) -> None:
+    # WHEN the declared type carries parameters or another letter case
+    status, _, body = call(
+        http_event("POST", "/documents", body={"filename": "a.txt", "content_type": content_type})
+    )
+    # THEN it is accepted by its media type, and the upload must send the type as declared
+    assert status == 201, body
+    assert body["upload_headers"]["Content-Type"] == content_type
+    from healthchat.adapters.local.upload_urls import LocalUploadUrls
+
+    urls = svc.upload_urls
+    assert isinstance(urls, LocalUploadUrls)
+    assert urls.grant(body["upload_url"].split("token=")[1], body["document_id"]).content_type == content_type
+
+
+def test_a_declared_size_becomes_the_uploads_limit(make_services: Any) -> None:
+    svc = make_services(max_bytes=4096)
+    from healthchat.adapters.local.upload_urls import LocalUploadUrls
+
+    urls = svc.upload_urls
+    assert isinstance(urls, LocalUploadUrls)
+    for declared, limit in ((100, 100), (None, 4096)):
+        request = {"filename": "a.pdf", "content_type": "application/pdf", "bytes": declared}
+        status, _, body = call(http_event("POST", "/documents", body=request))
+        assert status == 201, body
+        assert urls.grant(body["upload_url"].split("token=")[1], body["document_id"]).max_bytes == limit
 
 
 def test_declared_size_over_the_limit_is_413(make_services: Any) -> None:
@@ -303,10 +334,20 @@ def test_bad_list_parameters_are_422(svc: Services, query: dict[str, Any]) -> No
     assert body["error"]["message"] == f"Invalid request: query.{next(iter(query))}"
 
 
-def test_a_cursor_that_does_not_decode_is_422(svc: Services) -> None:
-    status, _, body = call(http_event("GET", "/documents", query={"cursor": "\u00e9t\u00e9"}))
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "\u00e9t\u00e9",  # not base64
+        "!!!!",  # base64 decoding skips these: it used to decode to "" and answer an empty page
+        "AAAA",  # base64, but not of a document id
+        "SmFuZSBEb2U",  # base64 of a name
+    ],
+)
+def test_a_cursor_that_does_not_decode_to_a_document_id_is_422(svc: Services, cursor: str) -> None:
+    store_document(svc, OWNER_A)
+    status, _, body = call(http_event("GET", "/documents", query={"cursor": cursor}))
     assert_error(status, body, 422, "VALIDATION_ERROR")
-    assert "query.cursor" in body["error"]["message"]
+    assert body["error"]["message"] == "Invalid request: query.cursor"
 
 
 @pytest.mark.parametrize("doc_id", ["not-a-ulid", "01J9ZC0000000000000000000A", "01j9zc0000000000000000000a"])
@@ -426,10 +467,15 @@ def test_local_mode_without_claims_is_the_default_owner(make_services: Any) -> N
     assert status == 200 and [d["document_id"] for d in body["documents"]] == [doc_id]
 
 
-@pytest.mark.parametrize("sub", ["../etc", "a/b", "x" * 129, 42])
+@pytest.mark.parametrize("sub", ["../etc", "a/b", "x" * 129, 42, "..", ".", "...", "user\n", "Jane Doe"])
 def test_a_subject_that_cannot_be_an_owner_id_is_401(svc: Services, sub: Any) -> None:
-    status, _, body = call(http_event("GET", "/documents", claims={"sub": sub}))
-    assert_error(status, body, 401, "UNAUTHORIZED")
+    for method, path, body in (
+        ("GET", "/documents", None),
+        ("POST", "/documents", {"filename": "a.txt", "content_type": "text/plain"}),
+    ):
+        status, _, answer = call(http_event(method, path, body=body, claims={"sub": sub}))
+        assert_error(status, answer, 401, "UNAUTHORIZED")
+    assert list(svc.uploads.list()) == [] and list(svc.records.scan()) == []
 
 
 # ---- questions -------------------------------------------------------------------------------------
@@ -475,6 +521,27 @@ def test_question_about_an_unknown_document_is_404(svc: Services, fake_qa: Any) 
         http_event("POST", "/documents/01J9ZC0000000000000000000A/questions", body={"question": "Why?"})
     )
     assert_error(status, body, 404, "NOT_FOUND")
+
+
+def test_a_throttled_chat_model_is_503_with_retry_after(
+    svc: Services, fake_qa: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from healthchat.domain.errors import ThrottlingError
+
+    def busy(*args: Any) -> Answer:
+        raise ThrottlingError(f"Bedrock throttled the request about {PHI}")
+
+    qa = sys.modules["healthchat.qa.service"]
+    monkeypatch.setattr(qa, "answer_document_question", busy)
+    monkeypatch.setattr(qa, "answer_general_question", busy)
+    doc_id = store_document(svc, OWNER_A)
+    for path in (f"/documents/{doc_id}/questions", "/questions"):
+        # WHEN the chat model throttles a question
+        status, headers, body = call(http_event("POST", path, body={"question": "Was my LDL high?"}))
+        # THEN the caller is told to retry shortly, not that the server failed
+        assert_error(status, body, 503, "THROTTLED")
+        assert int(headers["Retry-After"]) > 0
+        assert "Bedrock" not in body["error"]["message"]
 
 
 # ---- glossary --------------------------------------------------------------------------------------
@@ -548,8 +615,80 @@ def test_openapi_document_describes_every_route(svc: Services) -> None:
     assert set(post["responses"]) == {"201", "401", "413", "415", "422"}
     assert post["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     request = schema["components"]["schemas"]["CreateDocumentRequest"]
-    assert request["properties"]["content_type"]["enum"] == list(service.UPLOAD_TYPES)
+    # examples, not an enum: a type with parameters (text/plain; charset=utf-8) is accepted too
+    assert request["properties"]["content_type"]["examples"] == list(service.UPLOAD_TYPES)
+    assert "enum" not in request["properties"]["content_type"]
+    for path in ("/documents/{document_id}/questions", "/questions"):
+        assert "503" in schema["paths"][path]["post"]["responses"]
     assert "DocumentResult" in schema["components"]["schemas"]
+
+
+_TRACE_PROBE = """
+import contextlib, json, sys
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+recorded = []
+
+class Segment(BaseSegment):
+    def close(self, end_time=None): pass
+    def add_subsegment(self, subsegment): pass
+    def remove_subsegment(self, subsegment): pass
+    def put_annotation(self, key, value): recorded.append(["annotation", key, value])
+    def put_metadata(self, key, value, namespace="default"):
+        recorded.append(["metadata", key, json.dumps(value, default=str)])
+    def add_exception(self, exception, stack, remote=False): recorded.append(["exception", str(exception)])
+
+class Provider(BaseProvider):
+    @contextlib.contextmanager
+    def in_subsegment(self, name=None, **kwargs): yield Segment()
+    def in_subsegment_async(self, name=None, **kwargs): raise NotImplementedError
+    def put_annotation(self, key, value): pass
+    def put_metadata(self, key, value, namespace="default"): pass
+    def patch(self, modules): pass
+    def patch_all(self): pass
+
+import healthchat.observability
+healthchat.observability.tracer = Tracer(service="hc", provider=Provider(), disabled=False, auto_patch=False)
+from healthchat.api.app import lambda_handler
+from healthchat.domain.errors import HealthChatError
+from healthchat.handlers import event_handler
+from healthchat.local.lambda_endpoint import LocalLambdaContext
+
+event = json.loads(sys.stdin.read())
+status = lambda_handler(event, LocalLambdaContext(function_name="QueryApi"))["statusCode"]
+
+def failing_stage(event, svc):
+    raise HealthChatError("The record of Jane Doe is missing.")
+
+try:
+    event_handler(failing_stage)({}, LocalLambdaContext(function_name="Stage"))
+except HealthChatError:
+    pass
+print(json.dumps({"status": status, "recorded": recorded}))
+"""
+
+
+def test_traces_record_no_response_or_error(tmp_home: Path) -> None:
+    # GIVEN X-Ray tracing on (a recording provider stands in for the X-Ray SDK)
+    event = http_event("GET", f"/glossary/{quote('hypertension')}", owner=None)
+    # WHEN the API answers with health data and a pipeline stage fails
+    out = subprocess.run(
+        [sys.executable, "-c", _TRACE_PROBE],
+        input=json.dumps(event),
+        cwd=FUNCTIONS,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HEALTHCHAT_STORAGE": "memory", "HEALTHCHAT_HOME": str(tmp_home)},
+    )
+    probe = json.loads(out.stdout)
+    assert probe["status"] == 200
+    recorded = probe["recorded"]
+    # THEN each handler was traced (its annotations are there) but no response or exception was stored
+    assert [r[1] for r in recorded if r[0] == "annotation"].count("ColdStart") == 2
+    assert [r for r in recorded if r[0] != "annotation"] == []
+    assert "Jane" not in out.stdout and "blood" not in out.stdout
 
 
 def test_swagger_ui_is_served(svc: Services) -> None:

@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 
 from healthchat.config import Settings
-from healthchat.domain.errors import EmptyFileError, TooLargeError, UnsupportedTypeError
-from healthchat.domain.models import DocumentRecord, Status
-from healthchat.stages.publish import error_info, record_failure
+from healthchat.domain.errors import (
+    EmptyFileError,
+    HealthChatError,
+    NotFoundError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
+from healthchat.domain.models import DocRef, DocumentRecord, Status
+from healthchat.stages.artifacts import STAGES, artifact_key, result_key
+from healthchat.stages.publish import error_info, failed_result, publish_result, record_failure
 from healthchat.stages.register import parse_trigger, register_document
 from healthchat.stages.reprocess import (
     ReprocessRequest,
@@ -94,15 +101,105 @@ def test_error_info_keeps_our_messages_and_drops_foreign_ones() -> None:
     assert error_info({"Error": "States.Timeout"}).code == "ENGINE_UNAVAILABLE"
 
 
-def test_record_failure_before_registration_creates_a_failed_record(svc: Services) -> None:
+@pytest.mark.parametrize("key", ["uploads/u1/a.pdf", "uploads/u1/my+scan.pdf"])
+def test_record_failure_before_registration_creates_a_failed_record(svc: Services, key: str) -> None:
+    # GIVEN a file dropped into the bucket whose registration failed before any record was written
+    # (S3 events URL-encode keys: "my scan.pdf" arrives as "my+scan.pdf")
+    svc.uploads.put(key.replace("+", " "), b"%PDF-1.4")
     state = {
         "source": "aws.s3",
-        "detail": {"object": {"key": "uploads/u1/a.pdf", "etag": "z"}},
-        "error": {"Error": "NotFoundError", "Cause": "{}"},
+        "detail": {"object": {"key": key, "etag": "z"}},
+        "error": {"Error": "ThrottlingError", "Cause": "{}"},
     }
     out = record_failure(state, svc)
     record = svc.records.get("u1", str(out.document_id))
     assert record is not None and record.status == Status.FAILED and record.error is not None
+    assert not out.erased
+
+
+def _erase(svc: Services, doc_id: str = DOC_ID) -> None:
+    from healthchat.api.service import delete_document
+
+    delete_document(svc, "u1", doc_id)
+
+
+def _registered_with_artifacts(svc: Services) -> DocRef:
+    out = register_document(_direct(svc, b"Patient denies chest pain."), svc)
+    svc.data.put(artifact_key(out.doc, "extract_text"), b"{}")
+    return out.doc
+
+
+def test_record_failure_of_an_erased_document_records_nothing(svc: Services) -> None:
+    # GIVEN a document erased (DELETE) while its run was under way, a stage having stored an artifact since
+    doc = _registered_with_artifacts(svc)
+    _erase(svc)
+    svc.data.put(artifact_key(doc, "summarize"), b"{}")
+    # WHEN its run ends in RecordFailure
+    out = record_failure({**doc.model_dump(), "error": {"Error": "NotFoundError", "Cause": "{}"}}, svc)
+    # THEN no record comes back, and nothing the run stored is left
+    assert out.erased and svc.records.get("u1", DOC_ID) is None
+    assert list(svc.data.list("u1/")) == []
+
+
+def test_publish_of_an_erased_document_records_nothing(svc: Services) -> None:
+    doc = _registered_with_artifacts(svc)
+    _erase(svc)
+    out = publish_result(doc, svc)
+    assert out.erased and out.result_key is None
+    assert svc.records.get("u1", DOC_ID) is None and list(svc.data.list("u1/")) == []
+
+
+def test_a_delete_landing_while_the_result_is_written_wins(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a registered document whose stages all ran (their artifacts stand in as "{}"; assembling
+    # the result from them is tested elsewhere, so its result is the record's own)
+    doc = _registered_with_artifacts(svc)
+    for stage in STAGES:
+        svc.data.put(artifact_key(doc, stage), b"{}")
+    record = svc.records.get("u1", DOC_ID)
+    assert record is not None
+    monkeypatch.setattr("healthchat.stages.publish.build_result", lambda *args: failed_result(record))
+    real_put = svc.data.put
+
+    def put_during_delete(key: str, data: bytes, content_type: str | None = None) -> None:
+        if key == result_key(doc):
+            _erase(svc)  # DELETE /documents/{id} arrives while PublishResult writes
+        real_put(key, data, content_type)
+
+    monkeypatch.setattr(svc.data, "put", put_during_delete)
+    # WHEN PublishResult records the result
+    out = publish_result(doc, svc)
+    # THEN the deletion stands: no record, and the result written after it is removed
+    assert out.erased
+    assert svc.records.get("u1", DOC_ID) is None and list(svc.data.list("u1/")) == []
+
+
+def test_publish_without_a_record_but_with_the_upload_is_an_error(svc: Services) -> None:
+    doc = _registered_with_artifacts(svc)
+    svc.records.delete("u1", DOC_ID)  # not an erasure: the upload is still there
+    with pytest.raises(HealthChatError):
+        publish_result(doc, svc)
+    out = record_failure({**doc.model_dump(), "error": {"Error": "HealthChatError", "Cause": "{}"}}, svc)
+    record = svc.records.get("u1", DOC_ID)
+    assert not out.erased and record is not None and record.status == Status.FAILED
+
+
+def test_register_after_an_erasure_writes_no_record(svc: Services) -> None:
+    trigger = _direct(svc, b"Patient denies chest pain.")
+    svc.records.put(
+        DocumentRecord(
+            owner_id="u1",
+            document_id=DOC_ID,
+            status=Status.PROCESSING,
+            filename="n",
+            upload_key=trigger["upload_key"],
+        )
+    )
+    _erase(svc)
+    with pytest.raises(NotFoundError):
+        register_document(trigger, svc)
+    assert svc.records.get("u1", DOC_ID) is None
 
 
 def test_record_failure_marks_the_registered_document(svc: Services) -> None:

@@ -39,13 +39,14 @@ from healthchat.api.models import (
     InvalidRequest,
     NotFound,
     NotReady,
+    Throttled,
     TooLarge,
     Unauthorized,
     UnsupportedType,
     openapi_responses,
 )
-from healthchat.domain.errors import HealthChatError
-from healthchat.observability import logger, tracer
+from healthchat.domain.errors import HealthChatError, ThrottlingError
+from healthchat.observability import logger, trace_handler
 from healthchat.qa.models import Answer, QuestionRequest
 from healthchat.wiring import services
 
@@ -59,6 +60,7 @@ DESCRIPTION = (
     "in the cloud); you only ever see your own documents."
 )
 FHIR_JSON = "application/fhir+json"
+RETRY_AFTER_SECONDS = 5
 
 app = APIGatewayHttpResolver(enable_validation=True)
 _swagger_lock = threading.Lock()
@@ -171,7 +173,9 @@ def get_fhir(document_id: str) -> Response[str]:
 @app.post(
     "/documents/<document_id>/questions",
     summary="Ask a question about one of my documents",
-    responses=openapi_responses(200, "The answer and its sources.", Answer, Unauthorized, NotFound, NotReady),
+    responses=openapi_responses(
+        200, "The answer and its sources.", Answer, Unauthorized, NotFound, NotReady, Throttled
+    ),
 )
 def ask_document(document_id: str, request: QuestionRequest) -> Answer:
     owner = _owner()
@@ -181,7 +185,7 @@ def ask_document(document_id: str, request: QuestionRequest) -> Answer:
 @app.post(
     "/questions",
     summary="Ask a general health question (answered from NIH MedlinePlus/MedQuAD)",
-    responses=openapi_responses(200, "The answer and its sources.", Answer, Unauthorized),
+    responses=openapi_responses(200, "The answer and its sources.", Answer, Unauthorized, Throttled),
 )
 def ask_general(request: QuestionRequest) -> Answer:
     _owner()  # signed-in callers only
@@ -231,6 +235,14 @@ def handle_no_route(exc: RouteNotFound) -> Response[Any]:
     return _error(404, NotFound.code, "No such resource.")
 
 
+def handle_throttling(exc: ThrottlingError) -> Response[Any]:
+    """503 with Retry-After: the chat model (or another service) refused for now; the caller may retry."""
+    logger.warning("request throttled", extra={"error_type": type(exc).__name__})
+    response = _error(Throttled.status, Throttled.code, Throttled.default_message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_domain_error(exc: HealthChatError) -> Response[Any]:
     # Our errors' messages are PHI-free by construction (a storage or FHIR validation failure).
     logger.error("request failed", extra={"error_type": type(exc).__name__})
@@ -251,13 +263,14 @@ def handle_unexpected(exc: Exception) -> Response[Any]:
 app.exception_handler(ApiError)(handle_api_error)
 app.exception_handler(RequestValidationError)(handle_validation_error)
 app.exception_handler(RequestUnsupportedContentType)(handle_unsupported_body_type)
+app.exception_handler(ThrottlingError)(handle_throttling)  # before its base class, HealthChatError
 app.exception_handler(HealthChatError)(handle_domain_error)
 app.exception_handler(Exception)(handle_unexpected)
 app.not_found(handle_no_route)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@tracer.capture_lambda_handler
+@trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     enable_swagger_on_demand(event)
     result: dict[str, Any] = app.resolve(event, context)

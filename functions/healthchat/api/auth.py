@@ -14,8 +14,9 @@ from typing import Any
 from healthchat.api.models import Unauthorized
 from healthchat.config import Settings
 
-# Owner ids become key prefixes (uploads/{owner}/..., {owner}/...): the same rule as DocRef.owner_id.
-_OWNER = re.compile(r"^[A-Za-z0-9_.@:-]{1,128}$")
+# Owner ids become key prefixes (uploads/{owner}/..., {owner}/...): the characters of DocRef.owner_id, and
+# never a "." or ".." path segment (a key made of one is refused by every store: the request would fail).
+_OWNER = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.@:-]{1,128}")
 
 
 def jwt_claims(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -36,7 +37,7 @@ def owner_id(event: Mapping[str, Any], settings: Settings) -> str:
     """
     sub = jwt_claims(event).get("sub")
     if sub:
-        if not isinstance(sub, str) or not _OWNER.match(sub):
+        if not isinstance(sub, str) or not _OWNER.fullmatch(sub):
             raise Unauthorized("The token's subject is not a valid account id.")
         return sub
     if settings.auth == "local":

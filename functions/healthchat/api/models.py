@@ -30,15 +30,24 @@ class CreateDocumentRequest(_Wire):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     filename: str = Field(min_length=1, max_length=255, description="The file's name, shown back to you.")
-    # A plain string, not a Literal: an unknown type is 415 UNSUPPORTED_TYPE, not a validation error.
+    # A plain string, not a Literal: an unknown type is 415 UNSUPPORTED_TYPE, not a validation error;
+    # parameters (``text/plain; charset=utf-8``) are allowed, so the schema lists examples, not an enum.
     content_type: str = Field(
         min_length=1,
         max_length=100,
-        description="The file's media type; the upload must send this Content-Type.",
-        json_schema_extra={"enum": list(UPLOAD_TYPES)},
+        description=(
+            f"The file's media type ({', '.join(UPLOAD_TYPES)}), parameters such as charset allowed; "
+            "the upload must send exactly this Content-Type."
+        ),
+        examples=list(UPLOAD_TYPES),
     )
     bytes: int | None = Field(
-        default=None, ge=1, description="The file's size in bytes, if known (checked against the limit)."
+        default=None,
+        ge=1,
+        description=(
+            "The file's size in bytes, if known: checked against the limit, and the upload must then be "
+            "exactly this size (in the cloud S3 refuses any other, as Content-Length is signed)."
+        ),
     )
 
 
@@ -135,6 +144,12 @@ class UnsupportedType(ApiError):
     status = 415
     code = "UNSUPPORTED_TYPE"
     default_message = "The file type is not supported (PDF, PNG, JPEG, TIFF and plain text are)."
+
+
+class Throttled(ApiError):
+    status = 503
+    code = "THROTTLED"
+    default_message = "The question service is busy; try again in a few seconds."
 
 
 class InvalidRequest(ApiError):

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,512}")
 
 
 def upload_key(owner_id: str, document_id: str, filename: str) -> str:
@@ -42,6 +43,28 @@ def upload_key(owner_id: str, document_id: str, filename: str) -> str:
     holds the two equal; that module drags in the embedded runtime, too heavy for this Lambda)."""
     safe = _UNSAFE.sub("_", PurePosixPath(filename).name).strip("._") or "document"
     return f"uploads/{owner_id}/{document_id}/{safe[-200:]}"
+
+
+def media_type(content_type: str) -> str:
+    """``text/plain`` of ``Text/Plain; charset=utf-8``: the type without its parameters, lower-cased."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def check_cursor(cursor: str) -> str:
+    """The cursor if it is one the store handed out (URL-safe base64 of a document id); else 422.
+
+    Checked here, not left to the store: base64 decoding skips characters outside its alphabet, so a
+    junk cursor would decode to an empty id and answer an empty page instead of an error.
+    """
+    from healthchat.adapters.memory.records import decode_cursor
+
+    try:
+        valid = bool(_CURSOR.fullmatch(cursor)) and bool(_ULID.match(decode_cursor(cursor)))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidRequest("Invalid request: query.cursor")
+    return cursor
 
 
 def check_document_id(document_id: str) -> str:
@@ -55,14 +78,17 @@ def create_upload(svc: Services, owner_id: str, request: CreateDocumentRequest) 
     """A new document id, its PROCESSING record, and a URL to PUT the file to."""
     from ulid import ULID
 
-    if request.content_type not in UPLOAD_TYPES:
+    if media_type(request.content_type) not in UPLOAD_TYPES:
         raise UnsupportedType()
     limit = svc.settings.max_bytes
     if request.bytes is not None and request.bytes > limit:
         raise TooLarge(f"The file is larger than the {limit / (1024 * 1024):g} MB limit.")
     document_id = str(ULID())
     key = upload_key(owner_id, document_id, request.filename)
-    ticket = svc.upload_urls.create(owner_id, document_id, key, request.content_type, limit)
+    # A declared size binds the upload to it (S3 signs Content-Length)
+    ticket = svc.upload_urls.create(
+        owner_id, document_id, key, request.content_type, limit, declared_bytes=request.bytes
+    )
     # The record exists before the upload does, so a client polling right after this call never gets 404.
     svc.records.put(
         DocumentRecord(
@@ -97,7 +123,7 @@ def _item_fields(record: DocumentRecord) -> dict[str, Any]:
 def list_documents(svc: Services, owner_id: str, limit: int = 20, cursor: str | None = None) -> DocumentPage:
     """The owner's documents, newest first, one page at a time."""
     try:
-        page = svc.records.list_owner(owner_id, limit=limit, cursor=cursor)
+        page = svc.records.list_owner(owner_id, limit=limit, cursor=check_cursor(cursor) if cursor else None)
     except ValueError:
         raise InvalidRequest("Invalid request: query.cursor") from None
     return DocumentPage(

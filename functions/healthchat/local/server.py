@@ -10,10 +10,16 @@ on one long-lived :class:`~healthchat.local.runtime.EmbeddedRuntime` (:mod:`heal
 
 Use :func:`serve` from the CLI, or :class:`LocalServer` (a context manager; port 0 picks a free port)
 from tests.
+
+With the default local sign-in anyone who can send it a request reads every document, so the server
+listens on a non-loopback address only with ``HEALTHCHAT_AUTH=jwt``, and answers only requests whose
+``Host`` names it (localhost, 127.0.0.1, [::1] or the listening address, with the port): a web page
+on another site that rebinds its DNS name to 127.0.0.1 sends its own name and is refused.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -26,7 +32,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import NotFound
@@ -34,6 +40,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
+from healthchat.config import Settings
 from healthchat.domain.models import ErrorInfo, Status
 from healthchat.local.http_event import (
     JwtVerifier,
@@ -47,6 +54,7 @@ from healthchat.wiring import Services, reset_services, services
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from healthchat.local.runtime import EmbeddedRuntime
 
@@ -79,6 +87,22 @@ _SWAGGER_CSP = (
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
+_WILDCARD = ("", "0.0.0.0", "::")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a listening address or name) is this machine only: localhost, 127/8, ::1."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class UnsafeBindError(RuntimeError):
+    """Listening beyond this machine without sign-in would expose every document."""
 
 
 def config_origins(web_root: Path) -> tuple[str, ...]:
@@ -155,13 +179,14 @@ class _QuietRequestHandler(WSGIRequestHandler):
 class LocalServer:
     """The local API + web app server; ``with LocalServer(port=0) as server: server.url``.
 
-    One per process at a time: it sets the process's Settings (``HEALTHCHAT_PUBLIC_URL``) and runs the
+    One per process at a time: it reads the process's Settings from the environment again and runs the
     pipeline on the process-wide Services, as the Lambda handlers it calls expect.
 
     Parameters
     ----------
     host, port:
-        Where to listen (127.0.0.1 by default; port 0 picks a free one).
+        Where to listen (127.0.0.1 by default; port 0 picks a free one). A non-loopback address needs
+        ``HEALTHCHAT_AUTH=jwt`` (else :class:`UnsafeBindError`).
     web_root:
         The static web app folder (default: ``web/`` of this checkout).
     concurrency:
@@ -181,8 +206,7 @@ class LocalServer:
         self._thread: threading.Thread | None = None
         self._runtime: EmbeddedRuntime | None = None
         self._verifier: JwtVerifier | None = None
-        self._saved_public_url: str | None = None
-        self._set_public_url = False
+        self._allowed_hosts: frozenset[str] | None = None  # None: any Host (see _allowed_host_names)
         # The Powertools resolver keeps per-event state on the module-level app, like one Lambda execution
         # environment, so the API handler takes one event at a time.
         self._api_lock = threading.Lock()
@@ -199,46 +223,72 @@ class LocalServer:
         """Bind, start the embedded runtime and the pipeline worker, and serve in a background thread."""
         if not (self.web_root / "index.html").is_file():
             raise FileNotFoundError("web/index.html not found; set HEALTHCHAT_WEB_ROOT")
+        settings = Settings.from_env()
+        if not is_loopback(self.host) and settings.auth != "jwt":
+            raise UnsafeBindError(
+                f"refusing to listen on {self.host or 'every address'} without sign-in: anyone who can "
+                "reach it could read every document. Set HEALTHCHAT_AUTH=jwt (with HEALTHCHAT_JWKS_FILE, "
+                "HEALTHCHAT_JWT_ISSUER and HEALTHCHAT_JWT_AUDIENCE) or listen on 127.0.0.1."
+            )
         with _running_lock:
             if _running:
                 raise RuntimeError("another LocalServer is running in this process; stop it first")
             _running.add(id(self))
         try:
-            self._bind_and_start()
+            self._bind_and_start(settings)
         except BaseException:
             with _running_lock:
                 _running.discard(id(self))
             raise
         return self
 
-    def _bind_and_start(self) -> None:
+    def _bind_and_start(self, settings: Settings) -> None:
         self._httpd = make_server(
             self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietRequestHandler
         )
         self.port = self._httpd.server_port
-        url_host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(self.host, self.host)
-        if ":" in url_host and not url_host.startswith("["):
-            url_host = f"[{url_host}]"
+        url_host = _bracketed(
+            {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        )
         self.url = f"http://{url_host}:{self.port}"
+        self._allowed_hosts = self._allowed_host_names(settings)
         try:
             self._start_backend()
         except BaseException:
             self._httpd.server_close()
             self._httpd = None
-            self._restore_env()
+            reset_services()
             raise
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="healthchat-serve", daemon=True
         )
         self._thread.start()
 
+    def _allowed_host_names(self, settings: Settings) -> frozenset[str] | None:
+        """The ``Host`` values this server answers: its loopback names and listening address, each with
+        the port (bare too on port 80), and the host of ``HEALTHCHAT_PUBLIC_URL`` if set.
+
+        None (any Host) only with JWT sign-in on a wildcard address: clients then reach the machine by
+        names the server cannot list, and without a token a request reads nothing anyway.
+        """
+        if settings.auth == "jwt" and self.host in _WILDCARD:
+            return None
+        names = {"localhost", "127.0.0.1", "[::1]"}
+        if self.host not in _WILDCARD:
+            names.add(_bracketed(self.host).lower())
+        allowed = {f"{name}:{self.port}" for name in names}
+        if self.port == 80:
+            allowed |= names
+        public = urlsplit(settings.public_url.strip())
+        if public.netloc:
+            allowed.add(public.netloc.lower())
+        return frozenset(allowed)
+
     def _start_backend(self) -> None:
-        # Upload URLs must point at this server unless the user set a public URL (e.g. a reverse proxy).
-        self._saved_public_url = os.environ.get("HEALTHCHAT_PUBLIC_URL")
-        if not (self._saved_public_url or "").strip():
-            os.environ["HEALTHCHAT_PUBLIC_URL"] = self.url
-            self._set_public_url = True
-        reset_services()  # Settings are read again, with the public URL
+        # Settings are read again from the environment. Upload URLs stay relative (``/uploads/...``)
+        # unless the user set HEALTHCHAT_PUBLIC_URL: a page opened at http://localhost:PORT must upload to
+        # its own origin, not to 127.0.0.1 (another origin to the browser).
+        reset_services()
         settings = services().settings
         if settings.auth == "jwt":
             self._verifier = JwtVerifier.from_settings(settings)
@@ -263,21 +313,23 @@ class LocalServer:
         if self._runtime is not None:
             self._runtime.__exit__(None, None, None)
             self._runtime = None
-        self._restore_env()
+        reset_services()
         with _running_lock:
             _running.discard(id(self))
-
-    def _restore_env(self) -> None:
-        if self._set_public_url:
-            os.environ.pop("HEALTHCHAT_PUBLIC_URL", None)
-            self._set_public_url = False
-            reset_services()
 
     # -- WSGI ----------------------------------------------------------------------------------------
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
-            response = self._dispatch(request)
+            if self._allowed_hosts is not None and (
+                str(environ.get("HTTP_HOST", "")).strip().lower() not in self._allowed_hosts
+            ):
+                # DNS rebinding: a page of another site calling this server under its own name
+                response = error_response(
+                    400, "BAD_HOST", "This server only answers requests addressed to it (e.g. localhost)."
+                )
+            else:
+                response = self._dispatch(request)
         except Exception:  # noqa: BLE001 - any failure is a PHI-free 500, never a traceback page
             logger.exception("request failed")
             response = error_response(500, "INTERNAL", "Something went wrong on the server.")
@@ -323,8 +375,10 @@ class LocalServer:
         from healthchat.api.app import lambda_handler
         from healthchat.local.lambda_endpoint import LocalLambdaContext
 
+        # LocalLambdaContext has the attributes Powertools reads from Lambda's context object.
+        context = cast("LambdaContext", LocalLambdaContext(function_name="QueryApiFunction"))
         with self._api_lock:
-            result = lambda_handler(event, LocalLambdaContext(function_name="QueryApiFunction"))
+            result = lambda_handler(event, context)
         return lambda_response(result)
 
     # -- static files --------------------------------------------------------------------------------
@@ -386,6 +440,11 @@ class LocalServer:
         return None
 
 
+def _bracketed(host: str) -> str:
+    """An IPv6 address in brackets, as it appears in URLs and Host headers; other hosts unchanged."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def _json(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
@@ -433,6 +492,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080) -> None:
     server = LocalServer(host, port)
     try:
         server.start()
+    except UnsafeBindError as exc:
+        raise SystemExit(f"healthchat serve: {exc}") from None
     except OSError as exc:
         raise SystemExit(f"healthchat serve: cannot listen on {host}:{port} ({exc.strerror})") from None
 

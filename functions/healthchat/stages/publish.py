@@ -1,15 +1,22 @@
-"""PublishResult and RecordFailure: the two ways a document's run ends."""
+"""PublishResult and RecordFailure: the two ways a document's run ends.
+
+A document can be erased (``DELETE /documents/{id}``) while its run is under way. Neither step may
+bring it back: when its record is gone and its upload too, they write no record and remove what the
+run's stages stored after the erasure. A document that was not erased (its upload is still there)
+always ends with a record, FAILED if anything went wrong.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel
 
 from healthchat.domain.clinical import conditions_from, medications_from
-from healthchat.domain.errors import HealthChatError, error_class_for
+from healthchat.domain.errors import HealthChatError, NotFoundError, error_class_for
 from healthchat.domain.models import (
     CostLine,
     DocRef,
@@ -75,20 +82,49 @@ def build_result(doc: DocRef, record: DocumentRecord, data: BlobStore) -> Docume
     )
 
 
+def upload_exists(svc: Services, upload_key: str) -> bool:
+    """Whether the uploaded file is still stored (under its key, or the key S3 events URL-encode)."""
+    if svc.uploads.size(upload_key) is not None:
+        return True
+    decoded = unquote_plus(upload_key)
+    return decoded != upload_key and svc.uploads.size(decoded) is not None
+
+
+def discard_erased(doc: DocRef, svc: Services) -> None:
+    """Remove what a run stored for a document erased during it: its artifacts (and result), and any
+    upload claim it made (deleting a record also drops its claims; the record itself is already gone)."""
+    for key in list(svc.data.list(f"{doc.owner_id}/{doc.document_id}/")):
+        svc.data.delete(key)
+    svc.records.delete(doc.owner_id, doc.document_id)
+
+
 class PublishOutput(BaseModel):
-    result_key: str
+    result_key: str | None  # None: the document was erased during its run; nothing was published
     ms: float
+    erased: bool = False
 
 
 def publish_result(doc: DocRef, svc: Services) -> PublishOutput:
     started = time.perf_counter()
+
+    def erased() -> PublishOutput:
+        discard_erased(doc, svc)
+        return PublishOutput(
+            result_key=None, ms=round((time.perf_counter() - started) * 1000, 1), erased=True
+        )
+
     record = svc.records.get(doc.owner_id, doc.document_id)
     if record is None:
+        if not upload_exists(svc, doc.upload_key):
+            return erased()
         raise HealthChatError("The document record is missing.")
     result = build_result(doc, record, svc.data)
     key = result_key(doc)
     svc.data.put(key, result.model_dump_json().encode(), "application/json")
-    svc.records.update(doc.owner_id, doc.document_id, status=Status.SUCCEEDED, error=None, result_key=key)
+    try:
+        svc.records.update(doc.owner_id, doc.document_id, status=Status.SUCCEEDED, error=None, result_key=key)
+    except NotFoundError:  # erased between the read above and this write
+        return erased()
     return PublishOutput(result_key=key, ms=round((time.perf_counter() - started) * 1000, 1))
 
 
@@ -113,6 +149,7 @@ def error_info(error: dict[str, Any]) -> ErrorInfo:
 class FailureOutput(BaseModel):
     document_id: str | None
     code: str
+    erased: bool = False  # the document was erased during its run: no record was written
 
 
 def record_failure(state: dict[str, Any], svc: Services) -> FailureOutput:
@@ -131,6 +168,9 @@ def record_failure(state: dict[str, Any], svc: Services) -> FailureOutput:
     except ValueError:
         return FailureOutput(document_id=None, code=info.code)  # not a trigger we can attribute to anyone
     record = svc.records.get(doc.owner_id, doc.document_id)
+    if record is None and not upload_exists(svc, doc.upload_key):
+        discard_erased(doc, svc)  # erased during the run (or never uploaded): nothing to show anyone
+        return FailureOutput(document_id=doc.document_id, code=info.code, erased=True)
     if record is None:
         svc.records.put(
             DocumentRecord(
@@ -142,8 +182,12 @@ def record_failure(state: dict[str, Any], svc: Services) -> FailureOutput:
                 error=info,
             )
         )
-    else:
+        return FailureOutput(document_id=doc.document_id, code=info.code)
+    try:
         svc.records.update(doc.owner_id, doc.document_id, status=Status.FAILED, error=info)
+    except NotFoundError:  # erased between the read above and this write
+        discard_erased(doc, svc)
+        return FailureOutput(document_id=doc.document_id, code=info.code, erased=True)
     return FailureOutput(document_id=doc.document_id, code=info.code)
 
 

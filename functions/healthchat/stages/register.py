@@ -112,6 +112,11 @@ def register_document(event: dict[str, Any], svc: Services) -> RegisterOutput:
         return RegisterOutput(doc=doc, duplicate=True)
 
     existing = records.get(doc.owner_id, doc_id)
+    size = svc.uploads.size(trigger.upload_key)
+    if existing is None and size is None:
+        # No record and no file: erased (DELETE) while this run waited, or never uploaded. Writing a
+        # record now would bring an erased document back; RecordFailure decides what to keep.
+        raise NotFoundError("The uploaded file was not found.")
     record = DocumentRecord(
         owner_id=doc.owner_id,
         document_id=doc_id,
@@ -120,10 +125,15 @@ def register_document(event: dict[str, Any], svc: Services) -> RegisterOutput:
         upload_key=trigger.upload_key,
         created_at=existing.created_at if existing else utcnow(),
     )
-    records.put(record)
+    if existing is None:
+        records.put(record)
+    else:
+        # An update, not a put: if a DELETE removed the record meanwhile it raises NotFoundError
+        # instead of recreating the document.
+        fresh = record.model_dump(exclude={"owner_id", "document_id", "created_at", "updated_at"})
+        records.update(doc.owner_id, doc_id, **fresh)
 
     settings: Settings = svc.settings
-    size = svc.uploads.size(trigger.upload_key)
     if size is None:
         raise NotFoundError("The uploaded file was not found.")
     if size > settings.max_bytes:

@@ -4,8 +4,10 @@ botocore's presigner is used rather than hand-rolled SigV4: it signs every heade
 sets (``Content-Type``, the SSE-KMS headers), so S3 rejects an upload that does not send exactly those,
 and no object can land unencrypted or under another type. Presigning makes no network call.
 
-A presigned PUT cannot cap the body size (only a presigned POST policy can); RegisterDocument checks
-the stored size before reading anything, so an oversized upload ends as TOO_LARGE.
+A presigned PUT cannot carry a size range (only a presigned POST policy can), but when the client
+declared its file's size that exact ``Content-Length`` is signed, so S3 refuses a body of any other
+size (SignatureDoesNotMatch). Without a declared size RegisterDocument checks the stored size before
+reading anything, so an oversized upload ends as TOO_LARGE.
 """
 
 from __future__ import annotations
@@ -69,10 +71,21 @@ class S3UploadUrls:
         return self._client
 
     def create(
-        self, owner_id: str, document_id: str, key: str, content_type: str, max_bytes: int
+        self,
+        owner_id: str,
+        document_id: str,
+        key: str,
+        content_type: str,
+        max_bytes: int,
+        *,
+        declared_bytes: int | None = None,
     ) -> UploadTicket:
+        """A presigned PUT; ``declared_bytes`` (the size the client declared, at most ``max_bytes``)
+        is signed as ``Content-Length``, so S3 accepts a body of exactly that size only."""
         if not key.startswith(f"uploads/{owner_id}/{document_id}/"):
             raise ValueError("An upload key must sit under uploads/{owner}/{document_id}/.")
+        if declared_bytes is not None and not 0 < declared_bytes <= max_bytes:
+            raise ValueError("The declared size must be between 1 byte and the size limit.")
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": check_key(key),
@@ -80,6 +93,9 @@ class S3UploadUrls:
             "ServerSideEncryption": "aws:kms",
         }
         headers = {"Content-Type": content_type, "x-amz-server-side-encryption": "aws:kms"}
+        if declared_bytes is not None:
+            params["ContentLength"] = declared_bytes
+            headers["Content-Length"] = str(declared_bytes)
         if self.kms_key_id:
             params["SSEKMSKeyId"] = self.kms_key_id
             headers["x-amz-server-side-encryption-aws-kms-key-id"] = self.kms_key_id

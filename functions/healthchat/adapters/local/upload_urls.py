@@ -123,17 +123,28 @@ class LocalUploadUrls:
         return _b64(hmac.new(self._key(), f"{_VERSION}.{payload}".encode(), hashlib.sha256).digest())
 
     def create(
-        self, owner_id: str, document_id: str, key: str, content_type: str, max_bytes: int
+        self,
+        owner_id: str,
+        document_id: str,
+        key: str,
+        content_type: str,
+        max_bytes: int,
+        *,
+        declared_bytes: int | None = None,
     ) -> UploadTicket:
+        """A signed local URL; with ``declared_bytes`` the upload may be at most that size (the
+        server answers 413 past it), the local counterpart of S3's signed Content-Length."""
         if not key.startswith(f"uploads/{owner_id}/{document_id}/"):
             raise ValueError("An upload key must sit under uploads/{owner}/{document_id}/.")
+        if declared_bytes is not None and not 0 < declared_bytes <= max_bytes:
+            raise ValueError("The declared size must be between 1 byte and the size limit.")
         check_key(key)
         claims = {
             "o": owner_id,
             "d": document_id,
             "k": key,
             "t": content_type,
-            "m": int(max_bytes),
+            "m": int(declared_bytes if declared_bytes is not None else max_bytes),
             "x": int(self.clock()) + self.ttl,
         }
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
