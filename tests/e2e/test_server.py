@@ -439,7 +439,7 @@ def test_logged_paths_carry_no_tokens_or_ids() -> None:
 
 
 def test_csp_connect_src_names_the_origins_config_json_names(tmp_path: Path) -> None:
-    from healthchat.local.server import config_origins
+    from healthchat.local.web_security import config_origins
 
     (tmp_path / "config.json").write_text(
         '{"apiBaseUrl": "https://api.example.org/prod", "cognitoDomain": "auth.example.org",'

@@ -6,7 +6,9 @@ parsing (chunked bodies, keep-alive, HEAD), and ``send_from_directory`` serves `
 v2) event for :func:`healthchat.api.app.lambda_handler` (:mod:`healthchat.local.http_event`), so routes,
 validation and OpenAPI are defined once for the cloud and for this server. ``PUT /uploads/{id}?token=``
 stands in for the presigned S3 PUT: it checks the HMAC token, stores the bytes and queues the pipeline
-on one long-lived :class:`~healthchat.local.runtime.EmbeddedRuntime` (:mod:`healthchat.local.jobs`).
+on one long-lived :class:`~healthchat.local.runtime.EmbeddedRuntime` (:mod:`healthchat.local.jobs`,
+:mod:`healthchat.local.upload_endpoint`); the browser policy (CSP, headers) is in
+:mod:`healthchat.local.web_security`.
 
 Use :func:`serve` from the CLI, or :class:`LocalServer` (a context manager; port 0 picks a free port)
 from tests.
@@ -20,7 +22,6 @@ on another site that rebinds its DNS name to 127.0.0.1 sends its own name and is
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import os
 import re
@@ -29,7 +30,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
@@ -41,7 +41,6 @@ from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from healthchat.config import Settings
-from healthchat.domain.models import ErrorInfo, Status
 from healthchat.local.http_event import (
     JwtVerifier,
     Unauthorized,
@@ -50,7 +49,9 @@ from healthchat.local.http_event import (
     lambda_response,
 )
 from healthchat.local.jobs import PipelineJobs
-from healthchat.wiring import Services, reset_services, services
+from healthchat.local.upload_endpoint import handle_upload
+from healthchat.local.web_security import secure
+from healthchat.wiring import reset_services, services
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -77,16 +78,6 @@ _MIMETYPES = {
     ".txt": "text/plain",
     ".woff2": "font/woff2",
 }
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-# Powertools' Swagger UI page is one HTML file with its script and styles inline.
-_SWAGGER_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _WILDCARD = ("", "0.0.0.0", "::")
 
 
@@ -103,50 +94,6 @@ def is_loopback(host: str) -> bool:
 
 class UnsafeBindError(RuntimeError):
     """Listening beyond this machine without sign-in would expose every document."""
-
-
-def config_origins(web_root: Path) -> tuple[str, ...]:
-    """Origins the web app's ``config.json`` makes it call (API base URL, Cognito Hosted UI), for connect-src.
-
-    https origins, or http for loopback only (as the app itself accepts); re-read when the file changes.
-    """
-    config = web_root / "config.json"
-    try:
-        stat = config.stat()
-    except OSError:
-        return ()
-    return _origins_of(str(config), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=8)
-def _origins_of(path: str, _mtime: int, _size: int) -> tuple[str, ...]:
-    try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ()
-    origins: list[str] = []
-    for key in ("apiBaseUrl", "cognitoDomain"):
-        value = config.get(key) if isinstance(config, dict) else None
-        if not isinstance(value, str) or not value.strip():
-            continue
-        value = value.strip()
-        if "://" not in value:
-            host = urlsplit(f"//{value}").hostname or ""
-            value = f"{'http' if host in _LOOPBACK else 'https'}://{value}"
-        parts = urlsplit(value)
-        if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
-            origins.append(f"{parts.scheme}://{parts.netloc}")
-    return tuple(dict.fromkeys(origins))
-
-
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
 
 
 def default_web_root() -> Path:
@@ -333,7 +280,7 @@ class LocalServer:
         except Exception:  # noqa: BLE001 - any failure is a PHI-free 500, never a traceback page
             logger.exception("request failed")
             response = error_response(500, "INTERNAL", "Something went wrong on the server.")
-        self._secure(request, response)
+        secure(request, response, self.web_root, API_PREFIXES)
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -342,24 +289,11 @@ class LocalServer:
             return self._api(request)
         upload = _UPLOAD_PATH.fullmatch(path)
         if upload:
-            return self._upload(request, upload.group(1))
+            assert self.jobs is not None
+            return handle_upload(request, upload.group(1), self.jobs, self._upload_lock)
         if request.method in ("GET", "HEAD"):
             return self._static(request)
         return error_response(404, "NOT_FOUND", "There is nothing at this address.")
-
-    def _secure(self, request: Request, response: Response) -> None:
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.path == "/swagger":
-            csp = _SWAGGER_CSP
-        else:
-            extra = " ".join(config_origins(self.web_root))
-            csp = _CSP.replace("connect-src 'self'", f"connect-src 'self' {extra}") if extra else _CSP
-        response.headers["Content-Security-Policy"] = csp
-        if "Cache-Control" not in response.headers:
-            # API answers hold health data: never cache them; the app's files are revalidated
-            static = not request.path.startswith(API_PREFIXES) and response.mimetype != "application/json"
-            response.headers["Cache-Control"] = "no-cache" if static else "no-store"
 
     # -- API -----------------------------------------------------------------------------------------
     def _api(self, request: Request) -> Response:
@@ -392,93 +326,10 @@ class LocalServer:
         except NotFound:
             return error_response(404, "NOT_FOUND", "There is nothing at this address.")
 
-    # -- local upload URLs ---------------------------------------------------------------------------
-    def _upload(self, request: Request, document_id: str) -> Response:
-        if request.method != "PUT":
-            return error_response(405, "METHOD_NOT_ALLOWED", "Send the file with PUT.", {"Allow": "PUT"})
-        if not _ULID.fullmatch(document_id):
-            return error_response(404, "NOT_FOUND", "No such document.")
-        token = request.args.get("token", "")
-        if not token:
-            return error_response(401, "UNAUTHORIZED", "The upload link has no token.")
-        svc = services()
-        from healthchat.adapters.local.upload_urls import LocalUploadUrls, UploadTokenError
-
-        urls = svc.upload_urls
-        if not isinstance(urls, LocalUploadUrls):
-            return error_response(404, "NOT_FOUND", "Uploads go to the configured upload bucket.")
-        try:
-            grant = urls.grant(token, document_id)
-        except UploadTokenError as exc:
-            return error_response(403, "FORBIDDEN", str(exc))
-        if request.mimetype != grant.content_type.split(";")[0].strip().lower():
-            return error_response(
-                415, "UNSUPPORTED_TYPE", "Send the file with the Content-Type given with the upload link."
-            )
-        limit = min(grant.max_bytes, svc.settings.max_bytes)
-        with self._upload_lock:
-            refusal = self._check_upload_target(svc, grant.owner_id, document_id, grant.upload_key)
-            if refusal is not None:
-                return refusal
-            data = None if (request.content_length or 0) > limit else _read_limited(request, limit)
-            if data is None:
-                return _too_large(svc, grant.owner_id, document_id, limit)
-            svc.uploads.put(grant.upload_key, data, content_type=grant.content_type)
-        trigger = {"owner_id": grant.owner_id, "document_id": document_id, "upload_key": grant.upload_key}
-        assert self.jobs is not None
-        self.jobs.submit(trigger)
-        body = {"document_id": document_id, "status": "PROCESSING", "status_url": f"/documents/{document_id}"}
-        return Response(_json(body), status=202, mimetype="application/json")
-
-    @staticmethod
-    def _check_upload_target(svc: Services, owner_id: str, document_id: str, key: str) -> Response | None:
-        record = svc.records.get(owner_id, document_id)
-        if record is None:
-            return error_response(404, "NOT_FOUND", "No such document.")
-        if record.status != Status.PROCESSING or svc.uploads.size(key) is not None:
-            return error_response(409, "ALREADY_UPLOADED", "This document's file was already uploaded.")
-        return None
-
 
 def _bracketed(host: str) -> str:
     """An IPv6 address in brackets, as it appears in URLs and Host headers; other hosts unchanged."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _json(body: dict[str, Any]) -> bytes:
-    return json.dumps(body).encode()
-
-
-def _too_large(svc: Services, owner_id: str, document_id: str, limit: int) -> Response:
-    """413, and the document FAILED with TOO_LARGE (as RegisterDocument records it), so it does not stay
-    PROCESSING in the user's list."""
-    from healthchat.domain.errors import TooLargeError
-
-    svc.records.update(
-        owner_id,
-        document_id,
-        status=Status.FAILED,
-        error=ErrorInfo(code=TooLargeError.code, message=TooLargeError.default_message),
-    )
-    size = f"{limit / 1048576:.3g} MB" if limit >= 1048576 else f"{limit / 1024:.3g} KB"
-    response = error_response(413, "TOO_LARGE", f"The file is larger than the {size} limit.")
-    response.headers["Connection"] = "close"  # the unread rest of the body must not be parsed as a request
-    return response
-
-
-def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it passes ``limit`` bytes (never reads more than limit + 1)."""
-    stream = request.stream
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = stream.read(min(_READ_CHUNK, limit + 1 - total))
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            return None
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080) -> None:
