@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 # (sample file name or "" for a general question, question, expectations)
-# kind: Answer.kind; says: substrings of the answer; cites: substrings some citation's text holds;
-# source: a citation source that must be present; url: every knowledge-base citation has an NIH URL
+# kind: Answer.kind (kind_in: one of several); says: substrings of the answer; cites: substrings some
+# citation's text holds;
+# source: a citation source that must be present; url: every knowledge-base citation has an NIH URL;
+# not_cites: substrings no citation may hold; kb: a word every knowledge-base citation (title or text) holds
 DOC_QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("doctor_note.txt", "Was my cholesterol high?", {"says": ["LDL", "155 mg/dL", "high"], "cites": ["155"]}),
     (
@@ -55,6 +57,29 @@ DOC_QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("", "What is shingles?", {"source": "knowledge_base", "says": ["shingles"]}),
     ("", "What's the weather tomorrow?", {"kind": "out_of_scope"}),
     ("", "My dad's face is drooping and his speech is slurred", {"kind": "emergency"}),
+    # reviewer findings 2026-11-29 (items 4, 8, 10)
+    (
+        "doctor_note.txt",
+        "What is my blood pressure?",
+        {"says": ["142/88"], "cites": ["BP 142/88"], "not_cites": ["blood sugar"]},
+    ),
+    (
+        "doctor_note.txt",
+        "What is the dose of metformin for a child?",
+        {"says": ["metformin"], "kb": "metformin"},
+    ),
+    ("", "What is the dose of metformin for a child?", {"kb": "metformin"}),
+    ("doctor_note.txt", "What did the doctor say about chest pain?", {"says": ["denies chest pain"]}),
+    ("doctor_note.txt", "I can\u2019t breathe", {"kind": "emergency"}),
+    ("", "Do I have a heart attack? my chest hurts", {"kind": "emergency"}),
+    ("", "my son drank bleach", {"kind": "emergency"}),
+    ("", "What is anaphylaxis?", {"source": "glossary", "says": ["anaphylaxis"]}),  # no MedQuAD page names it
+    # in scope (not refused); MedQuAD may hold no passage naming concussion, and none unrelated is cited
+    (
+        "",
+        "Is it safe to play football after a concussion?",
+        {"kind_in": ["answered", "no_answer"], "kb": "concussion"},
+    ),
 ]
 
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
@@ -63,9 +88,9 @@ _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 def check_answer(answer: Any, expect: dict[str, Any]) -> str | None:
     """Why ``answer`` fails ``expect`` (None if it passes). Always checked: every number in the answer
     text is in some citation's text (the answer states nothing the sources do not)."""
-    kind = expect.get("kind", "answered")
-    if answer.kind != kind:
-        return f"kind {answer.kind}, expected {kind}"
+    kinds = expect.get("kind_in", [expect.get("kind", "answered")])
+    if answer.kind not in kinds:
+        return f"kind {answer.kind}, expected {' or '.join(kinds)}"
     for s in expect.get("says", []):
         if s.lower() not in answer.answer.lower():
             return f"answer lacks {s!r}"
@@ -73,6 +98,12 @@ def check_answer(answer: Any, expect: dict[str, Any]) -> str | None:
     for s in expect.get("cites", []):
         if not any(s in t for t in texts):
             return f"no citation holds {s!r}"
+    for s in expect.get("not_cites", []):
+        if any(s.lower() in t.lower() for t in texts):
+            return f"a citation holds {s!r}"
+    kb_texts = [f"{c.title} {c.text}" for c in answer.citations if c.source == "knowledge_base"]
+    if "kb" in expect and any(expect["kb"].lower() not in t.lower() for t in kb_texts):
+        return f"a knowledge-base citation is not about {expect['kb']!r}"
     if "source" in expect and expect["source"] not in {c.source for c in answer.citations}:
         return f"no {expect['source']} citation"
     if any(

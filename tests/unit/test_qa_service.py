@@ -21,8 +21,10 @@ from healthchat.domain.models import (
     Status,
 )
 from healthchat.qa import kb as kb_module
-from healthchat.qa.kb import build_kb
+from healthchat.qa.kb import KnowledgeBase, build_index, build_kb
+from healthchat.qa.medquad import KbEntry
 from healthchat.qa.models import Answer
+from healthchat.qa.passages import kb_citations, question_focus
 from healthchat.qa.service import answer_document_question, answer_general_question
 from healthchat.stages.artifacts import write_artifact
 from healthchat.wiring import Services
@@ -228,3 +230,106 @@ def test_general_question_without_a_built_kb_says_so(tmp_path: Path) -> None:
     answer = answer_general_question(svc, "What are the symptoms of shingles?")
     assert answer.kind == "no_answer"
     assert "healthchat kb build" in (answer.notice or "")
+
+
+# ---- vitals and knowledge-base focus (reviewer findings 2026-11-29, item 10) ---------------------------
+
+VITALS_NOTE = """PHYSICAL EXAM:
+BP 142/88, HR 78, Temp 98.4 F, Wt 182 lb.
+FOLLOW-UP:
+Return in 4 weeks for a blood pressure check. Go to the emergency department for blood sugar above 400 mg/dL.
+"""
+VITALS_DOC = "01J0000000000000000000QA03"
+BP_QUESTIONS = ["What is my blood pressure?", "What was my BP?", "What were my vitals?"]
+
+
+def _vitals_result(svc: Services) -> DocumentResult:
+    doc = DocRef(owner_id="local-user", document_id=VITALS_DOC, upload_key="uploads/local-user/v/note.txt")
+    write_artifact(
+        svc.data, doc, "extract_text", "plain-text", 0.0, {"text": VITALS_NOTE, "method": "plain-text"}
+    )
+    return DocumentResult(
+        document_id=VITALS_DOC,
+        owner_id="local-user",
+        status=Status.SUCCEEDED,
+        source=SourceInfo(filename="v.txt"),
+    )
+
+
+@pytest.mark.parametrize(
+    "question", ["What is my blood pressure?", "What was my BP?", "What were my vitals?"]
+)
+def test_blood_pressure_question_cites_the_reading(svc: Services, question: str) -> None:
+    answer = answer_document_question(svc, _vitals_result(svc), question)
+    assert answer.kind == "answered"
+    assert "blood pressure of 142/88" in answer.answer
+    texts = [c.text for c in answer.citations]
+    assert "BP 142/88, HR 78, Temp 98.4 F, Wt 182 lb." in texts
+    assert not any("blood sugar" in t for t in texts)
+    for c in answer.citations:
+        if c.document_id:
+            assert VITALS_NOTE[c.begin_offset : c.end_offset] == c.text
+
+
+def _small_kb() -> KnowledgeBase:
+    """Made-up entries: chemotherapy doses, sleep, and two fillers (BM25 needs words absent from most)."""
+    entries = [
+        KbEntry(
+            "1",
+            "a.xml",
+            "CancerGov",
+            "https://www.cancer.gov/x",
+            "Childhood Cancer",
+            "treatment",
+            "What are the treatments for Childhood Cancer?",
+            "The dose of chemotherapy for a child depends on the child's body size and the type of cancer.",
+        ),
+        KbEntry(
+            "2",
+            "b.xml",
+            "NIHSeniorHealth",
+            "http://nihseniorhealth.gov/sleep/toc.html",
+            "Sleep",
+            "information",
+            "How much sleep does a child need?",
+            "A school-age child needs 9 to 12 hours of sleep a night.",
+        ),
+        *(
+            KbEntry(str(n), f"{n}.xml", "NINDS", f"http://www.ninds.nih.gov/{n}", topic, "information", q, a)
+            for n, topic, q, a in (
+                (3, "Tremor", "What is tremor?", "Tremor is shaking of the hands, arms or legs."),
+                (4, "Shingles", "What is shingles?", "Shingles is a painful rash caused by a virus."),
+            )
+        ),
+    ]
+    windows, index = build_index(entries, None)
+    return KnowledgeBase(entries, windows, index, None)
+
+
+def test_kb_hit_must_be_about_the_drug_the_question_names() -> None:
+    kb = _small_kb()
+    # shares "dose" and "child" with the chemotherapy passage, but asks about metformin
+    assert kb_citations(kb, "What is the dose of metformin for a child?") == []
+    assert [c.source_url for c in kb_citations(kb, "What is the dose of chemotherapy for a child?")] == [
+        "https://www.cancer.gov/x"
+    ]
+    # no drug, condition or test named: the word overlap alone decides, as before
+    assert [c.source_url for c in kb_citations(kb, "How much sleep does a child need?", k=1)] == [
+        "http://nihseniorhealth.gov/sleep/toc.html"
+    ]
+
+
+def test_question_focus_names_drugs_conditions_and_tests() -> None:
+    assert question_focus("What is the dose of metformin for a child?") == ["metformin"]
+    assert question_focus("What is Lipitor?") == ["Lipitor", "atorvastatin"]
+    assert question_focus("What does eGFR mean?") == ["eGFR"]
+    assert question_focus("Is it safe to play football after a concussion?") == ["concussion"]
+    assert question_focus("How much sleep does a child need?") == []
+
+
+def test_document_question_does_not_cite_an_unrelated_kb_passage(svc: Services) -> None:
+    answer = answer_document_question(svc, _result(), "What is the dose of metformin for a child?")
+    assert "metformin 500 mg PO BID with meals" in answer.answer
+    for c in answer.citations:
+        if c.source == "knowledge_base":
+            assert "metformin" in c.text.lower()

@@ -226,6 +226,30 @@ def condition_fact(result: DocumentResult, text: str, cond: Condition) -> Fact:
     return Fact(line, [cite], "condition", cond.name)
 
 
+# ---- vital signs -------------------------------------------------------------------------------------
+
+_BP_QUESTION_RE = re.compile(r"\b(?:blood pressures?|bp|b/p|vitals?|vital signs)\b", re.IGNORECASE)
+BP_TERMS_RE = re.compile(r"\b(?:blood pressures?|BP|B/P|hypertens\w*|hypotens\w*)\b", re.IGNORECASE)
+
+
+def asks_blood_pressure(question: str) -> bool:
+    return bool(_BP_QUESTION_RE.search(question))
+
+
+def blood_pressure_facts(result: DocumentResult, text: str) -> list[Fact]:
+    """Each blood-pressure reading of the document ("BP 142/88"), quoted with the sentence it sits in."""
+    from healthchat.domain.vitals import blood_pressures
+
+    out = []
+    for bp in blood_pressures(text):
+        begin, end = _enclosing(text, bp.begin_offset, bp.end_offset)
+        cite = _doc_citation(result, text, begin, end, "Vital signs: blood pressure")
+        quoted = " ".join(text[begin:end].split())
+        line = f'Your document records a blood pressure of {bp.reading}: "{quoted}"'
+        out.append(Fact(line, [cite], "vital", "blood pressure"))
+    return out
+
+
 # ---- glossary ---------------------------------------------------------------------------------------
 
 

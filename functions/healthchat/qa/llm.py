@@ -1,7 +1,9 @@
 """Answers written by a chat model (``HEALTHCHAT_QA=llm``): a LangChain runnable (prompt with numbered
 passages -> chat model -> pydantic parser) returns an answer and the passage numbers it rests on; the answer
-is used only if the faithfulness check finds every number, drug and diagnosis in those cited passages.
-Otherwise the extractive answer is returned with ``fallback_reason``.
+is used only if the faithfulness check finds every number (also those written in words), drug and diagnosis
+in those cited passages and the checks of ``qa.guard`` pass (no advice to change a medicine, no lab status
+against the computed flag, no family member's finding given to the patient). Otherwise the extractive
+answer is returned with ``fallback_reason``.
 
 LangChain lets one chain run on Bedrock Converse, a SageMaker endpoint or the fake chat models of the
 tests; the chat model factory and the throttling test are the plain-language simplifier's, reused.
@@ -18,8 +20,9 @@ from pydantic import BaseModel, Field
 from healthchat.adapters.aws.llm_simplifier import _throttled, build_chat_model, failure_reason
 from healthchat.domain.errors import ThrottlingError
 from healthchat.domain.faithfulness import check_faithfulness
-from healthchat.domain.models import GlossaryEntry
+from healthchat.domain.models import GlossaryEntry, LabResult
 from healthchat.qa.facts import GLOSSARY_TITLE
+from healthchat.qa.guard import guard_reason, words_to_digits
 from healthchat.qa.models import Answer, Citation
 
 if TYPE_CHECKING:
@@ -135,9 +138,11 @@ def llm_answer(
     question: str,
     extractive: Answer,
     entities: Sequence[dict[str, Any]] = (),
+    labs: Sequence[LabResult] = (),
 ) -> Answer:
-    """The model's answer over the extractive answer's passages, if it passes the check; else ``extractive``
-    with ``fallback_reason`` (a PHI-free reason). Throttling raises :class:`ThrottlingError`."""
+    """The model's answer over the extractive answer's passages, if it passes the checks (``labs`` carry the
+    computed flags its status words must agree with); else ``extractive`` with ``fallback_reason`` (a
+    PHI-free reason). Throttling raises :class:`ThrottlingError`."""
     passages = extractive.citations
     if extractive.kind != "answered" or not passages:
         return extractive  # nothing to ground a model's answer on
@@ -151,8 +156,9 @@ def llm_answer(
         else:
             cited = [passages[n - 1] for n in numbers]
             source, ents, glossary = _cited_source(cited, entities)
-            report = check_faithfulness(out.answer, source, ents, glossary)
-            if report.passed:
+            report = check_faithfulness(words_to_digits(out.answer), source, ents, glossary)
+            guarded = guard_reason(out.answer, source, labs) if report.passed else None
+            if report.passed and guarded is None:
                 return Answer(
                     answer=out.answer.strip(),
                     citations=cited,
@@ -160,5 +166,5 @@ def llm_answer(
                     engine=_model_name(model),
                     notice="Written by an AI model from the cited passages and checked against them.",
                 )
-            reason = failure_reason(report).replace("model output", "the model's answer")
+            reason = guarded or failure_reason(report).replace("model output", "the model's answer")
     return extractive.model_copy(update={"fallback_reason": reason, "notice": FALLBACK_NOTICE})

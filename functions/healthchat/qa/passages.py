@@ -7,8 +7,10 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from healthchat.data_files import data_json
 from healthchat.domain.models import DocumentResult
 from healthchat.qa.facts import FRAME_WORDS
 from healthchat.qa.kb import KbHit, KnowledgeBase
@@ -137,12 +139,74 @@ def mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", text, flags) is not None
 
 
+@lru_cache(maxsize=1)
+def _lab_phrases() -> tuple[tuple[str, bool], ...]:
+    """Lab test names and aliases as (phrase, exact case); short ones ("BUN") match case-sensitively."""
+    out = []
+    for test in data_json("lab_tests.json")["tests"]:
+        for name in (test["name"], *test.get("aliases", ())):
+            if len(name) >= 3:
+                out.append((name, len(name) <= 5))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _glossary_focus_terms() -> tuple[str, ...]:
+    """Condition and drug terms of HealthChat's glossary ("concussion"), which the lexicon may lack; not
+    the everyday health words ("pain", "fever") that name no one topic."""
+    from healthchat.qa.safety import COMMON_HEALTH_WORDS
+
+    return tuple(
+        str(raw["term"])
+        for name in ("glossary_conditions.json", "glossary_drugs.json")
+        for raw in data_json(name)["entries"]
+        if len(str(raw["term"])) >= 4 and str(raw["term"]).lower() not in COMMON_HEALTH_WORDS
+    )
+
+
+def question_focus(question: str) -> list[str]:
+    """What the question is about, when it names it: drugs (brand names also as their generic) and
+    conditions found by the extractor's lexicon or named in the glossary's condition and drug parts, and
+    lab tests from HealthChat's lab table."""
+    from healthchat.adapters.local.medical_lexicon import lexicon, lexicon_matches
+    from healthchat.qa.facts import _brands, norm
+
+    out: list[str] = []
+    for b, e, term in lexicon_matches(question, lexicon()):
+        if term.category in ("MEDICATION", "MEDICAL_CONDITION"):
+            name = question[b:e]
+            out.append(name)
+            generic = _brands().get(norm(name))
+            if generic:
+                out.append(generic)
+    out += [name for name, exact in _lab_phrases() if mentions(question, name if exact else name.lower())]
+    lowered = question.lower()
+    out += [t for t in _glossary_focus_terms() if t.lower() in lowered and mentions(question, t)]
+    return list(dict.fromkeys(out))
+
+
+def _names_focus(kb: KnowledgeBase, hit: KbHit, focus: list[str]) -> bool:
+    """Whether the window, or the topic and question of its entry, names a focus: short names with their
+    exact case ("eGFR" is not the gene EGFR), longer ones by all their word stems ("brain tumors")."""
+    about = f"{hit.entry.focus}. {hit.entry.question}"
+    if any(mentions(hit.text, name) or mentions(about, name) for name in focus):
+        return True
+    tokens = set(kb.index.tokens[hit.hit.index]) | set(tokenize(about))
+    return any(set(tokenize(name)) <= tokens for name in focus if len(name) > 5 and tokenize(name))
+
+
 def kb_citations(
     kb: KnowledgeBase, question: str, k: int = 2, terms: list[str] | None = None
 ) -> list[Citation]:
-    """Relevant knowledge-base windows; with ``terms``, only windows naming one of them."""
+    """Relevant knowledge-base windows; with ``terms``, only windows naming one of them. When the question
+    names a drug, condition or lab test, a window must be about one of them: a passage that only shares a
+    frame word ("What is the dose of metformin ...?" -> a chemotherapy dose) is dropped, not cited."""
     words = set(tokenize(question))
-    hits = [h for h in kb.search(question, k=k * 3 if terms else k) if kb_relevant(kb, h, words)]
+    focus = question_focus(question)
+    wide = terms or focus
+    hits = [h for h in kb.search(question, k=k * 3 if wide else k) if kb_relevant(kb, h, words)]
     if terms is not None:
         hits = [h for h in hits if any(mentions(h.text, t) for t in terms)]
+    if focus:
+        hits = [h for h in hits if _names_focus(kb, h, focus)]
     return [kb_citation(h) for h in hits[:k]]

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from healthchat.domain.models import DocRef, DocumentResult
+from healthchat.domain.models import DocRef, DocumentResult, LabResult
 from healthchat.qa.embeddings import EmbeddingsUnavailable, build_embeddings
 from healthchat.qa.extractive import compose, lab_verdict
 from healthchat.qa.facts import (
+    BP_TERMS_RE,
     Fact,
+    asks_blood_pressure,
+    blood_pressure_facts,
     condition_fact,
     glossary_facts,
     is_definition_question,
@@ -83,6 +87,8 @@ def _facts(result: DocumentResult, text: str, question: str) -> tuple[list[Fact]
     facts += [medication_fact(result, text, m) for m in meds]
     conditions = match_conditions(question, result.conditions)
     facts += [condition_fact(result, text, c) for c in conditions]
+    if asks_blood_pressure(question):
+        facts += blood_pressure_facts(result, text)
     if definition or meds:
         facts += glossary_facts(" ".join([question, *(m.name for m in meds)]))
     return facts, definition or bool(meds or conditions)
@@ -99,12 +105,13 @@ def _with_model(
     answer: Answer,
     entities: list[dict[str, Any]],
     chat_model: BaseChatModel | None,
+    labs: Sequence[LabResult] = (),
 ) -> Answer:
     if chat_model is None and svc.settings.qa_engine != "llm":
         return answer
     from healthchat.qa.llm import chat_model_for, llm_answer
 
-    return llm_answer(chat_model or chat_model_for(svc.settings), question, answer, entities)
+    return llm_answer(chat_model or chat_model_for(svc.settings), question, answer, entities, labs)
 
 
 def answer_document_question(
@@ -128,6 +135,8 @@ def answer_document_question(
         )
     skip = [c for f in facts for c in f.citations if c.document_id]
     passages = document_citations(result, index, question, k=3, skip=skip, semantic=not facts)
+    if any(f.kind == "vital" for f in facts):  # "blood pressure", not every line about blood sugar
+        passages = [p for p in passages if BP_TERMS_RE.search(p.text)]
     knowledge: list[Citation] = []
     if look_up:
         kb, kb_notice = _knowledge_base(svc, embeddings)
@@ -137,7 +146,7 @@ def answer_document_question(
     lead = lab_verdict(question, match_labs(question, result.labs))
     answer = compose(facts, passages, knowledge, lead=lead, about_document=True)
     entities = [e.model_dump() for e in result.entities]
-    return _notice(_with_model(svc, question, answer, entities, chat_model), notice)
+    return _notice(_with_model(svc, question, answer, entities, chat_model, result.labs), notice)
 
 
 def answer_general_question(
