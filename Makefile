@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) kb ## create .venv with HealthChat and its dev tools, and build the knowledge base
 
-$(KB_STAMP): $(STAMP)
+$(KB_STAMP): | $(STAMP)
 	@if [ -d "$(MEDQUAD)" ]; then \
 		echo "building the MedQuAD knowledge base into $(KB_DIR) (a few minutes, once)"; \
 		$(BIN)/healthchat kb build "$(MEDQUAD)" --out "$(KB_DIR)" && rm -f $(KB_DIR)/.built-* && touch $(KB_STAMP); \
