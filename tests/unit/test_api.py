@@ -214,6 +214,48 @@ def test_post_creates_a_processing_record_and_an_upload_url(svc: Services) -> No
     assert polled["status"] == "PROCESSING" and polled["result"] is None and polled["error"] is None
 
 
+def test_a_document_whose_file_never_arrived_fails_once_its_upload_link_expired(svc: Services) -> None:
+    from datetime import timedelta
+
+    from healthchat.api.service import UPLOAD_GRACE_SECONDS
+
+    # GIVEN two documents created, one uploaded and one whose file never came, both long ago
+    ids = [
+        call(http_event("POST", "/documents", body={"filename": f"{n}.txt", "content_type": "text/plain"}))[
+            2
+        ]["document_id"]
+        for n in ("abandoned", "uploaded")
+    ]
+    uploaded = svc.records.get(OWNER_A, ids[1])
+    assert uploaded is not None
+    svc.uploads.put(uploaded.upload_key, b"Glucose 99 mg/dL")
+    long_ago = {
+        "created_at": uploaded.created_at
+        - timedelta(seconds=svc.settings.upload_url_ttl + UPLOAD_GRACE_SECONDS + 1)
+    }
+    for doc_id in ids:
+        svc.records.update(OWNER_A, doc_id, **long_ago)
+    # WHEN a client polls and lists
+    _, _, abandoned = call(http_event("GET", f"/documents/{ids[0]}"))
+    _, _, listed = call(http_event("GET", "/documents"))
+    # THEN the abandoned one is FAILED with a clear error, recorded; the uploaded one is still processing
+    assert abandoned["status"] == "FAILED" and abandoned["error"]["code"] == "EMPTY_FILE"
+    assert "upload link expired" in abandoned["error"]["message"]
+    assert {d["document_id"]: d["status"] for d in listed["documents"]} == {
+        ids[0]: "FAILED",
+        ids[1]: "PROCESSING",
+    }
+    assert svc.records.get(OWNER_A, ids[0]).status == Status.FAILED  # type: ignore[union-attr]
+
+
+def test_a_fresh_document_without_its_file_is_still_processing(svc: Services) -> None:
+    _, _, created = call(
+        http_event("POST", "/documents", body={"filename": "a.txt", "content_type": "text/plain"})
+    )
+    _, _, polled = call(http_event("GET", f"/documents/{created['document_id']}"))
+    assert polled["status"] == "PROCESSING" and polled["error"] is None
+
+
 def test_local_upload_url_uses_the_public_url(make_services: Any) -> None:
     make_services(public_url="http://127.0.0.1:8765")
     status, _, body = call(

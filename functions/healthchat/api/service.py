@@ -120,22 +120,42 @@ def _item_fields(record: DocumentRecord) -> dict[str, Any]:
     }
 
 
+# after its upload URL expired, how long a document whose file never arrived still waits (S3 event lag)
+UPLOAD_GRACE_SECONDS = 300
+ABANDONED_MESSAGE = "No file was uploaded before the upload link expired. Create the document again."
+
+
+def expire_abandoned(svc: Services, record: DocumentRecord) -> DocumentRecord:
+    """A PROCESSING record whose file never arrived (no upload object, nothing registered) and whose upload
+    URL has expired is recorded FAILED with ``EMPTY_FILE``, so it does not show as processing for ever."""
+    if record.status != Status.PROCESSING or record.sha256 is not None:
+        return record
+    from datetime import timedelta
+
+    from healthchat.domain.models import ErrorInfo, utcnow
+
+    deadline = record.created_at + timedelta(seconds=svc.settings.upload_url_ttl + UPLOAD_GRACE_SECONDS)
+    if utcnow() < deadline or svc.uploads.size(record.upload_key) is not None:
+        return record
+    error = ErrorInfo(code="EMPTY_FILE", message=ABANDONED_MESSAGE)
+    return svc.records.update(record.owner_id, record.document_id, status=Status.FAILED, error=error)
+
+
 def list_documents(svc: Services, owner_id: str, limit: int = 20, cursor: str | None = None) -> DocumentPage:
     """The owner's documents, newest first, one page at a time."""
     try:
         page = svc.records.list_owner(owner_id, limit=limit, cursor=check_cursor(cursor) if cursor else None)
     except ValueError:
         raise InvalidRequest("Invalid request: query.cursor") from None
-    return DocumentPage(
-        documents=[DocumentItem(**_item_fields(r)) for r in page.records], next_cursor=page.cursor
-    )
+    records = [expire_abandoned(svc, r) for r in page.records]
+    return DocumentPage(documents=[DocumentItem(**_item_fields(r)) for r in records], next_cursor=page.cursor)
 
 
 def _record(svc: Services, owner_id: str, document_id: str) -> DocumentRecord:
     record = svc.records.get(owner_id, check_document_id(document_id))
     if record is None:
         raise NotFound()
-    return record
+    return expire_abandoned(svc, record)
 
 
 def _result(svc: Services, record: DocumentRecord) -> DocumentResult | None:
