@@ -55,6 +55,12 @@ def one(ann: ContextAnnotator, text: str, term: str, category: str = CONDITION) 
         ("Review of Systems: no fever", "fever", CONDITION, {"NEGATION"}, "ros"),
         ("Fever: no\nCough: yes", "Fever", CONDITION, {"NEGATION"}, None),
         ("Return if you develop a fever.", "fever", CONDITION, {"HYPOTHETICAL"}, None),
+        ("Go to the emergency\ndepartment for chest pain.", "chest pain", CONDITION, {"HYPOTHETICAL"}, None),
+        ("Go to the ER for trouble breathing.", "trouble breathing", CONDITION, {"HYPOTHETICAL"}, None),
+        ("Call 911 for fainting or chest pain.", "chest pain", CONDITION, {"HYPOTHETICAL"}, None),
+        ("Seek medical care for a high fever.", "fever", CONDITION, {"HYPOTHETICAL"}, None),
+        ("Watch for bleeding.", "bleeding", CONDITION, {"HYPOTHETICAL"}, None),
+        ("Seen in the emergency department for chest pain.", "chest pain", CONDITION, set(), None),
         ("She has a cough.", "cough", CONDITION, set(), None),
     ],
 )
@@ -196,6 +202,14 @@ def test_sample_note_family_and_past_history(ann: ContextAnnotator) -> None:
     assert got[0] == ContextResult(frozenset({"PERTAINS_TO_FAMILY"}), "family_history")
     assert got[1] == ContextResult(frozenset({"NEGATION", "PERTAINS_TO_FAMILY"}), "family_history")
     assert got[2] == ContextResult(frozenset({"PAST_HISTORY"}), "past_history")
+
+
+def test_sample_note_instruction_is_hypothetical_and_the_denial_negated(ann: ContextAnnotator) -> None:
+    text = make_samples.doctor_note()
+    spans = [span(text, "chest pain"), span(text, "chest pain", occurrence=1)]
+    denied, instructed = ann.annotate(text, spans)
+    assert denied.traits == {"NEGATION"}
+    assert instructed == ContextResult(frozenset({"HYPOTHETICAL"}), "follow_up")
 
 
 def test_long_text_in_pieces_equals_each_note_alone(

@@ -2,8 +2,9 @@
 
 Pure functions over entity dicts, so they work the same on Comprehend Medical's output and the local
 extractor's. Family-history and hypothetical conditions are not the patient's and are left out of
-``conditions_from``; negated ones are kept with ``negated=True``. Medications carrying NEGATION
-(not taken, or listed as an allergy by the local extractor) are left out of ``medications_from``.
+``conditions_from``; negated ones are kept with ``negated=True``, past-history-only ones with
+``history=True``. Medications carrying NEGATION (not taken, or listed as an allergy by the local
+extractor) are left out of ``medications_from``.
 """
 
 from __future__ import annotations
@@ -174,25 +175,119 @@ def _icd10(entity: dict[str, Any]) -> str | None:
     return str(code) if code else None
 
 
-def conditions_from(entities: list[dict[str, Any]]) -> list[Condition]:
-    """The patient's conditions (negated ones flagged), one per name and negation; ICD-10-CM if linked."""
-    seen: dict[tuple[str, bool], Condition] = {}
+# a one-word adjective ("diabetic", "renal") beside a coded condition describes it, it is not one itself
+_ADJECTIVE_RE = re.compile(r"[a-z]+(?:ic|al|ous|ive|oid|ary)", re.IGNORECASE)
+_MODIFIER_GAP = 20  # characters between the adjective and the condition it describes ("X, likely diabetic")
+_CLAUSE_END_RE = re.compile(r"[.;:]|\n[ \t]*\n")
+
+
+def conditions_from(entities: list[dict[str, Any]], text: str | None = None) -> list[Condition]:
+    """The patient's conditions (negated ones flagged, past-history-only ones flagged ``history``), one per
+    condition and negation; ICD-10-CM if linked.
+
+    Left out: family history, hypothetical ones ("go to the emergency department for chest pain"), a lone
+    adjective beside a coded condition ("neuropathy, likely diabetic") and, when ``text`` is given, the
+    reactions in an allergies section ("Penicillin (hives)"). The same condition named several ways is
+    listed once (see :func:`_merge_same`).
+    """
+    sections = SectionMap(text) if text is not None else None
+    found: list[Condition] = []
     for e in entities:
         if e.get("Category") != "MEDICAL_CONDITION" or e.get("Type") != "DX_NAME":
             continue
         if _has_trait(e, "PERTAINS_TO_FAMILY") or _has_trait(e, "HYPOTHETICAL"):
             continue
-        cond = Condition(
-            name=" ".join(str(e["Text"]).split()),
-            negated=_has_trait(e, "NEGATION"),
-            icd10cm=_icd10(e),
-            begin_offset=int(e["BeginOffset"]),
-            end_offset=int(e["EndOffset"]),
+        begin = int(e["BeginOffset"])
+        if sections is not None and sections.at(begin) == "allergies":
+            continue  # the reaction to an allergen, not a condition the patient has
+        found.append(
+            Condition(
+                name=" ".join(str(e["Text"]).split()),
+                negated=_has_trait(e, "NEGATION"),
+                icd10cm=_icd10(e),
+                begin_offset=begin,
+                end_offset=int(e["EndOffset"]),
+                history=_has_trait(e, "PAST_HISTORY"),
+            )
         )
-        key = (cond.name.lower(), cond.negated)
-        if key not in seen or (seen[key].icd10cm is None and cond.icd10cm is not None):
-            seen[key] = cond
-    return sorted(seen.values(), key=lambda c: c.begin_offset)
+    found = [c for c in found if not _describes_another(c, found, text)]
+    merged = [_merge_same(group) for group in _same_condition_groups(found)]
+    return sorted(merged, key=lambda c: c.begin_offset)
+
+
+def _describes_another(cond: Condition, found: list[Condition], text: str | None) -> bool:
+    """An uncoded one-word adjective right beside a coded condition, in the same clause."""
+    if cond.icd10cm is not None or not _ADJECTIVE_RE.fullmatch(cond.name):
+        return False
+    for other in found:
+        if other.icd10cm is None:
+            continue
+        if 0 <= cond.begin_offset - other.end_offset <= _MODIFIER_GAP:
+            gap = (other.end_offset, cond.begin_offset)
+        elif 0 <= other.begin_offset - cond.end_offset <= _MODIFIER_GAP:
+            gap = (cond.end_offset, other.begin_offset)
+        else:
+            continue
+        if text is None or not _CLAUSE_END_RE.search(text, *gap):
+            return True
+    return False
+
+
+def _words(name: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", name.lower())
+
+
+def _category(code: str | None) -> str | None:
+    return code.split(".")[0].upper() if code else None
+
+
+def _contains(longer: list[str], shorter: list[str]) -> bool:
+    n = len(shorter)
+    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def _same_condition(a: Condition, b: Condition) -> bool:
+    """Same negation, and either the same ICD-10-CM category with a word in common ("type 2 diabetes
+    mellitus" / "diabetes", not "weight loss" / "polydipsia", both R63), or one name inside the other
+    ("hypertension" / "essential hypertension") with codes that do not disagree ("anemia" D64.9 and
+    "iron deficiency anemia" D50.9 stay apart)."""
+    if a.negated != b.negated:
+        return False
+    wa, wb = _words(a.name), _words(b.name)
+    ca, cb = _category(a.icd10cm), _category(b.icd10cm)
+    if ca is not None and cb is not None and ca != cb:
+        return False
+    if ca is not None and ca == cb:
+        stems = {w[:5] for w in wa if len(w) >= 4}
+        if any(w[:5] in stems for w in wb if len(w) >= 4):
+            return True
+    return _contains(wa, wb) or _contains(wb, wa)
+
+
+def _same_condition_groups(found: list[Condition]) -> list[list[Condition]]:
+    """Connected groups under :func:`_same_condition`, in first-mention order."""
+    groups: list[list[Condition]] = []
+    for cond in found:
+        joined = [g for g in groups if any(_same_condition(cond, c) for c in g)]
+        merged = [c for g in joined for c in g] + [cond]
+        groups = [g for g in groups if not any(g is j for j in joined)] + [merged]
+    return groups
+
+
+def _merge_same(group: list[Condition]) -> Condition:
+    """One condition for a group naming it several ways: the most specific member (longest code, then
+    most words, then longest name, then first mentioned); ``history`` only if every mention is history."""
+    best = max(
+        group,
+        key=lambda c: (
+            len((c.icd10cm or "").replace(".", "")),
+            len(_words(c.name)),
+            len(c.name),
+            -c.begin_offset,
+        ),
+    )
+    history = all(c.history for c in group)
+    return best if best.history == history else best.model_copy(update={"history": history})
 
 
 def labs_from(text: str, entities: list[dict[str, Any]]) -> list[LabResult]:

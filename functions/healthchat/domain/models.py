@@ -123,6 +123,8 @@ class Condition(BaseModel):
     icd10cm: str | None = None
     begin_offset: int
     end_offset: int
+    # named only as past history ("Iron deficiency anemia in 2021, treated"), not as a current problem
+    history: bool = False
 
 
 class SourceSpan(BaseModel):

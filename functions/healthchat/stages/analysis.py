@@ -108,7 +108,7 @@ def run_suggest_tips(doc: DocRef, svc: Services) -> StageOutput:
     started = time.perf_counter()
     text, entities = _text_and_entities(doc, svc)
     labs = [LabResult.model_validate(x) for x in read_artifact(svc.data, doc, "interpret_labs").data["labs"]]
-    tips = suggest_tips(labs, conditions_from(entities), medications_from(entities), text, entities)
+    tips = suggest_tips(labs, conditions_from(entities, text), medications_from(entities), text, entities)
     return write_artifact(
         svc.data,
         doc,

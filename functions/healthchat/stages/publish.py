@@ -66,7 +66,7 @@ def build_result(doc: DocRef, record: DocumentRecord, data: BlobStore) -> Docume
         entities=entities,  # type: ignore[arg-type]  # validated by pydantic
         labs=arts["interpret_labs"].data["labs"],
         medications=medications_from(entities),
-        conditions=conditions_from(entities),
+        conditions=conditions_from(entities, text["text"]),
         summary=arts["summarize"].data,  # type: ignore[arg-type]
         plain_language=arts["simplify"].data,  # type: ignore[arg-type]
         tips=arts["suggest_tips"].data["tips"],

@@ -3,8 +3,9 @@
 Why medspaCy: its ConText is the maintained implementation of the ConText/NegEx algorithm, with rules
 refined at the US VA, and its Sectionizer ships SecTag/MIMIC-derived section headers; both are rule
 based and run offline. Our additions are small: "rule out" reads as HYPOTHETICAL (Comprehend Medical's
-reading, medspaCy says uncertain), "X resolved" negates X, "allergic to" negates a drug, and the
-project's own headers ("Assessment and Plan:" ...). PyRuSH is not used (slow, debug logging): sentences
+reading, medspaCy says uncertain), so do instructions ("go to the emergency department for X"), "X
+resolved" negates X, "allergic to" negates a drug, and the project's own headers ("Assessment and
+Plan:" ...). PyRuSH is not used (slow, debug logging): sentences
 come from spaCy's rule-based sentencizer plus breaks at blank lines, list items and section headers.
 
 Traits are read from each target's ConText modifiers (the data behind medspaCy's ``is_negated``,
@@ -65,6 +66,30 @@ _DROP_DEFAULT_HEADERS = {"consult", "primary:", "secondary:", "service:", "facil
 _ALLERGY_CUES = ("allergic to", "allergy to", "allergies to", "intolerant of", "intolerance to")
 _TAKING = {"take", "takes", "taking", "took", "on", "uses", "using", "started", "continue", "continues"}
 _RULE_OUT = {"rule out", "rule the patient out", "r/o"}
+# instructions naming conditions to act on should they happen ("Go to the emergency department for chest
+# pain", "call 911 for ..."): HYPOTHETICAL, as Comprehend Medical reads them; "if", "return" and "come
+# back for" are default rules already. The place is the cue's last word, so a line break before
+# "department" does not matter.
+_GO_TO = [
+    f"{verb} to {article}{place}"
+    for verb in ("go", "come", "head", "proceed")
+    for article in ("", "the ", "the nearest ", "your nearest ", "an ")
+    for place in ("emergency", "er", "ed", "urgent", "hospital")
+]
+_INSTRUCTION_CUES = (
+    *_GO_TO,
+    *(
+        f"seek {adj}{need}"
+        for adj in ("", "medical ", "emergency ", "immediate ", "urgent ", "immediate medical ")
+        for need in ("care", "attention", "help", "treatment")
+    ),
+    *(f"call {who} {about}" for who in ("us", "your doctor", "your provider") for about in ("for", "about")),
+    "call 911",
+    "watch for",
+    "watch out for",
+    "look out for",
+    "warning signs",
+)
 # where a sentence starts besides the sentencizer's: after a blank line, and at a list item
 _BREAK_RE = re.compile(r"\n[ \t]*\n\s*|\n[ \t]*(?=(?:\d{1,2}[.)]|[-*\u2022])[ \t])")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
@@ -148,6 +173,7 @@ def _context_rules(tokenizer: Any) -> list[Any]:
             rules += [ConTextRule(p, category, direction=direction) for p in phrases]
     # the default's one-token pattern "risk of" cannot match
     rules += [ConTextRule(cue, "HYPOTHETICAL", direction="FORWARD") for cue in ("risk of", "risks of")]
+    rules += [ConTextRule(cue, "HYPOTHETICAL", direction="FORWARD") for cue in _INSTRUCTION_CUES]
     # "Fever: no" negates backwards, but "Review of systems: no fever" is the forward "no": the longer
     # ": no" match would win, so it must be followed by a line end or punctuation, not a word
     rules += [
