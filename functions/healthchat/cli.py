@@ -176,6 +176,56 @@ def show(
     _emit([result], as_json, None)
 
 
+@app.command("list")
+def list_documents(
+    as_json: Annotated[bool, typer.Option("--json", help="One document per line (JSON Lines).")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most N documents.")] = 50,
+    status: Annotated[
+        Status | None, typer.Option("--status", case_sensitive=False, help="Only documents in this status.")
+    ] = None,
+) -> None:
+    """List your documents, newest first: id, file name, status, when added."""
+    from healthchat.wiring import services
+
+    svc = services()
+    rows: list[dict[str, str]] = []
+    cursor: str | None = None
+    while len(rows) < limit:
+        page = svc.records.list_owner(svc.settings.default_owner, limit=min(limit, 100), cursor=cursor)
+        rows += [
+            {
+                "document_id": r.document_id,
+                "filename": r.filename,
+                "status": r.status.value,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in page.records
+            if status is None or r.status == status
+        ]
+        cursor = page.cursor
+        if cursor is None:
+            break
+    _print_documents(rows[:limit], as_json)
+
+
+def _print_documents(rows: list[dict[str, str]], as_json: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if as_json:
+        sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
+        sys.stdout.flush()
+        return
+    if not rows:
+        err.print("No documents.")
+        return
+    table = Table("id", "file", "status", "added")
+    for row in rows:
+        # Text, not str: a file name such as "[red]x.pdf" must not be read as markup.
+        table.add_row(row["document_id"], Text(row["filename"]), row["status"], row["created_at"][:19])
+    Console().print(table)
+
+
 @app.command()
 def export(
     document_id: str,
@@ -269,6 +319,9 @@ def ask(
     """Answer a health question, about one of your documents (--document ID) or in general, with citations."""
     from healthchat.qa.cli import ask_command
 
+    if not question.strip():  # the API answers 422 to the same request
+        err.print("[red]The question is empty: ask a question in plain words.[/red]")
+        raise typer.Exit(2)
     raise typer.Exit(ask_command(question, document, as_json))
 
 

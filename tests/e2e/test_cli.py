@@ -162,3 +162,40 @@ def test_watch_once_processes_new_inbox_files_only_once(home: Path, tmp_path: Pa
     assert [r["source"]["filename"] for r in _lines(first.stdout)] == ["note.txt"]
     again = _run(["watch", str(inbox), "--once", "--json"], home)
     assert again.returncode == 0 and _lines(again.stdout) == []
+
+
+def test_list_shows_my_documents_newest_first_with_filters(tmp_path: Path) -> None:
+    # GIVEN a fresh home with one good note and one empty file processed, then a second good note
+    home = tmp_path / "home"
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "empty.txt").write_bytes(b"")
+    (first / "old_note.txt").write_text("Plan: lisinopril 10 mg daily.\n")
+    (second / "new.txt").write_text("Plan: metformin 500 mg twice daily.\n")
+    assert _run(["process", str(first)], home).returncode == 1  # the empty file FAILED
+    assert _run(["process", str(second)], home).returncode == 0
+    # WHEN listed as JSON
+    proc = _run(["list", "--json"], home)
+    # THEN all three, newest first, with id, file name, status and when they were added
+    assert proc.returncode == 0, proc.stderr
+    rows = _lines(proc.stdout)
+    assert [set(r) for r in rows] == [{"document_id", "filename", "status", "created_at"}] * 3
+    assert rows[0]["filename"] == "new.txt" and rows[0]["status"] == "SUCCEEDED"
+    assert [r["document_id"] for r in rows] == sorted((r["document_id"] for r in rows), reverse=True)
+    assert rows[0]["created_at"] > max(r["created_at"] for r in rows[1:])
+    assert {r["filename"]: r["status"] for r in rows[1:]} == {
+        "empty.txt": "FAILED",
+        "old_note.txt": "SUCCEEDED",
+    }
+    # AND --status pages past newer documents (a page of 1 at a time), --limit caps the count
+    failed = _lines(_run(["list", "--json", "--status", "failed", "--limit", "1"], home).stdout)
+    assert [r["filename"] for r in failed] == ["empty.txt"]
+    assert _lines(_run(["list", "--json", "--limit", "2"], home).stdout) == rows[:2]
+    # AND the table shows the ids, names and statuses
+    table = _run(["list"], home).stdout
+    assert all(r["document_id"] in table for r in rows) and "old_note.txt" in table and "FAILED" in table
+    # AND an empty selection says so and is not an error; a bad status is a usage error
+    none = _run(["list", "--status", "PROCESSING"], home)
+    assert none.returncode == 0 and none.stdout == "" and "No documents" in none.stderr
+    assert _run(["list", "--status", "DONE"], home).returncode == 2

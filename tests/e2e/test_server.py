@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request
 from healthchat.local.http_event import JwtVerifier, Unauthorized, http_api_event, lambda_response
 from healthchat.local.server import LocalServer, UnsafeBindError, is_loopback, loggable_path, serve
 from healthchat.local.server import logger as server_logger
+from healthchat.local.upload_endpoint import readable_size
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BYTES = 100_000
@@ -368,17 +369,69 @@ def test_bad_upload_tokens_are_refused(server: LocalServer) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_too_large_upload_is_413(server: LocalServer, chunked: bool) -> None:
+def test_too_large_upload_is_413_and_the_link_still_works(server: LocalServer, chunked: bool) -> None:
     # GIVEN an upload link on a server whose limit is MAX_BYTES
     created = create(server.url)
     payload = b"a" * (MAX_BYTES + 1)
     # WHEN one byte too many is sent (declared, or streamed without a length)
     raw: Any = iter([payload[:50_000], payload[50_000:]]) if chunked else payload
     reply = call(server.url, "PUT", created["upload_url"], raw=raw, headers=created["upload_headers"])
-    # THEN 413 TOO_LARGE, and the document is FAILED with that code instead of waiting for ever
+    # THEN 413 TOO_LARGE naming the limit in plain units, and nothing is stored: the document still waits
     assert reply.status == 413 and reply.json()["error"]["code"] == "TOO_LARGE"
+    assert reply.json()["error"]["message"] == "The file is larger than the 97.7 KB limit."
     doc = call(server.url, "GET", f"/documents/{created['document_id']}").json()
-    assert doc["status"] == "FAILED" and doc["error"]["code"] == "TOO_LARGE"
+    assert doc["status"] == "PROCESSING" and doc["error"] is None
+    # AND a retry of the right size with the same link is accepted
+    retry = call(
+        server.url, "PUT", created["upload_url"], raw=NOTE_TEXT.encode(), headers=created["upload_headers"]
+    )
+    assert retry.status == 202, retry.body
+
+
+@pytest.mark.slow
+def test_upload_larger_than_declared_is_413_in_bytes_then_retry_works(server: LocalServer) -> None:
+    # GIVEN a document created with a declared size of 10 bytes
+    reply = call(
+        server.url, "POST", "/documents", {"filename": "n.txt", "content_type": "text/plain", "bytes": 10}
+    )
+    created = reply.json()
+    # WHEN 13 bytes are PUT THEN 413 says "10 bytes", not "0.00977 KB"
+    too_big = call(server.url, "PUT", created["upload_url"], raw=b"x" * 13, headers=created["upload_headers"])
+    assert too_big.status == 413
+    assert too_big.json()["error"]["message"] == "The file is larger than the 10 bytes limit."
+    # AND the 10 declared bytes then go through; only a second file after that is ALREADY_UPLOADED
+    ok = call(server.url, "PUT", created["upload_url"], raw=b"0123456789", headers=created["upload_headers"])
+    assert ok.status == 202, ok.body
+    again = call(
+        server.url, "PUT", created["upload_url"], raw=b"0123456789", headers=created["upload_headers"]
+    )
+    assert again.status == 409 and again.json()["error"]["code"] == "ALREADY_UPLOADED"
+
+
+@pytest.mark.slow
+def test_link_of_a_document_that_failed_before_its_upload_is_409_not_already_uploaded(
+    server: LocalServer,
+) -> None:
+    from healthchat.domain.models import ErrorInfo, Status
+    from healthchat.wiring import services
+
+    # GIVEN a document marked FAILED while no file was ever stored for it
+    created = create(server.url)
+    svc = services()
+    error = ErrorInfo(code="INTERNAL", message="An internal error occurred.")
+    svc.records.update(svc.settings.default_owner, created["document_id"], status=Status.FAILED, error=error)
+    # WHEN its link is used THEN 409 says it no longer waits for a file (nothing was uploaded)
+    reply = call(server.url, "PUT", created["upload_url"], raw=b"hello", headers=created["upload_headers"])
+    assert reply.status == 409 and reply.json()["error"]["code"] == "NOT_WAITING_FOR_UPLOAD"
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(1, "1 byte"), (10, "10 bytes"), (1023, "1023 bytes"), (1024, "1 KB"), (1536, "1.5 KB")]
+    + [(100_000, "97.7 KB"), (10 * 1048576, "10 MB"), (int(2.5 * 1048576), "2.5 MB")],
+)
+def test_readable_size(size: int, text: str) -> None:
+    assert readable_size(size) == text
 
 
 @pytest.mark.slow

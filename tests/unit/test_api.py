@@ -248,6 +248,32 @@ def test_a_document_whose_file_never_arrived_fails_once_its_upload_link_expired(
     assert svc.records.get(OWNER_A, ids[0]).status == Status.FAILED  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\scans\\labs.pdf", "labs.pdf"),
+        ("folder/sub\\note.txt", "note.txt"),
+        ("lab\x00s\u202efdp.exe", "labsfdp.exe"),  # NUL and a right-to-left override removed
+        ("reports/", "document"),
+        ("..", "document"),
+        ("\x07\x1b", "document"),
+    ],
+)
+def test_only_the_base_filename_is_stored(svc: Services, sent: str, kept: str) -> None:
+    # WHEN a client sends a name with directories or control characters
+    status, _, body = call(
+        http_event("POST", "/documents", body={"filename": sent, "content_type": "text/plain"})
+    )
+    # THEN only the base name is stored and shown back
+    assert status == 201, body
+    record = svc.records.get(OWNER_A, body["document_id"])
+    assert record is not None and record.filename == kept
+    _, _, polled = call(http_event("GET", body["status_url"]))
+    assert polled["filename"] == kept
+    assert record.upload_key.endswith(f"/{kept}")
+
+
 def test_a_fresh_document_without_its_file_is_still_processing(svc: Services) -> None:
     _, _, created = call(
         http_event("POST", "/documents", body={"filename": "a.txt", "content_type": "text/plain"})
@@ -733,10 +759,28 @@ def test_traces_record_no_response_or_error(tmp_home: Path) -> None:
     assert "Jane" not in out.stdout and "blood" not in out.stdout
 
 
+def test_openapi_declares_the_bearer_jwt_on_every_route(svc: Services) -> None:
+    _, _, schema = call(http_event("GET", "/openapi.json", owner=None))
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schema["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    assert schema["security"] == [{"bearerAuth": []}]
+    # no operation opts out, and the token-free documents are not operations of the schema
+    operations = [op for ops in schema["paths"].values() for op in ops.values()]
+    assert operations and all("security" not in op for op in operations)
+    assert "/openapi.json" not in schema["paths"] and "/swagger" not in schema["paths"]
+    filename = schema["components"]["schemas"]["CreateDocumentRequest"]["properties"]["filename"]
+    assert "base name" in filename["description"]
+
+
 def test_swagger_ui_is_served(svc: Services) -> None:
     status, headers, body = call(http_event("GET", "/swagger", owner=None))
     assert status == 200 and headers["Content-Type"] == "text/html"
     assert "swagger-ui" in body and "/documents/{document_id}/fhir" in body
+    assert "bearerAuth" in body  # the Authorize button knows the bearer JWT scheme
 
 
 # ---- upload keys and cold start --------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from healthchat.domain.errors import HealthChatError
-from healthchat.domain.fhir import ICD10CM, INTERPRETATION, UCUM, to_fhir_bundle
+from healthchat.domain.fhir import GENDER, ICD10CM, INTERPRETATION, UCUM, to_fhir_bundle
 from healthchat.domain.models import (
     Condition,
     DocumentResult,
@@ -137,6 +137,64 @@ def test_values_units_and_reference_ranges() -> None:
     assert obs["eGFR"]["valueQuantity"]["code"] == "mL/min/{1.73_m2}"
     assert obs["Urine culture"]["valueString"] == "Positive" and "valueQuantity" not in obs["Urine culture"]
     assert "referenceRange" not in obs["Urine culture"]
+
+
+def _hemoglobin(text: str, low: float = 12.1, high: float = 17.2) -> list[LabResult]:
+    rng = ReferenceRange(low=low, high=high, text=text, source="typical")
+    return [
+        LabResult(
+            name="Hemoglobin", value="12.5", unit="g/dL", reference_range=rng, begin_offset=0, end_offset=9
+        )
+    ]
+
+
+def test_sex_specific_range_becomes_one_reference_range_per_sex() -> None:
+    # GIVEN a range text with parts for women and men (the merged low/high is 12.1-17.2)
+    bundle = to_fhir_bundle(_result(labs=_hemoglobin("women 12.1-15.1; men 13.8-17.2")))
+    # THEN each sex has its own referenceRange with appliesTo, and the Bundle still validates
+    Bundle.model_validate(bundle)
+    ranges = _by_name(bundle)["Hemoglobin"]["referenceRange"]
+    gdl = {"unit": "g/dL", "system": UCUM, "code": "g/dL"}
+    assert ranges == [
+        {
+            "low": {"value": 12.1, **gdl},
+            "high": {"value": 15.1, **gdl},
+            "text": "women 12.1-15.1",
+            "appliesTo": [{"coding": [{"system": GENDER, "code": "female", "display": "Female"}]}],
+        },
+        {
+            "low": {"value": 13.8, **gdl},
+            "high": {"value": 17.2, **gdl},
+            "text": "men 13.8-17.2",
+            "appliesTo": [{"coding": [{"system": GENDER, "code": "male", "display": "Male"}]}],
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Male: 13.8-17.2, Female: 12.1-15.1", [("male", 13.8, 17.2), ("female", 12.1, 15.1)]),
+        ("F <0.8; M <1.2", [("female", None, 0.8), ("male", None, 1.2)]),
+    ],
+)
+def test_sex_specific_range_spellings(text: str, expected: list[tuple[str, float | None, float]]) -> None:
+    bundle = to_fhir_bundle(_result(labs=_hemoglobin(text)))
+    Bundle.model_validate(bundle)
+    ranges = _by_name(bundle)["Hemoglobin"]["referenceRange"]
+    got = [
+        (r["appliesTo"][0]["coding"][0]["code"], r.get("low", {}).get("value"), r["high"]["value"])
+        for r in ranges
+    ]
+    assert got == expected
+
+
+@pytest.mark.parametrize("text", ["12.1-17.2", "women 12.1-15.1; see note", "12.1-15.1; 13.8-17.2"])
+def test_range_without_sex_parts_stays_one_range(text: str) -> None:
+    # GIVEN a range text that is not entirely sex-specific WHEN exported THEN one range, no appliesTo
+    ranges = _by_name(to_fhir_bundle(_result(labs=_hemoglobin(text))))["Hemoglobin"]["referenceRange"]
+    assert len(ranges) == 1 and "appliesTo" not in ranges[0]
+    assert (ranges[0]["low"]["value"], ranges[0]["high"]["value"], ranges[0]["text"]) == (12.1, 17.2, text)
 
 
 def test_medications_carry_their_dosage_text() -> None:

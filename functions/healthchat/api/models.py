@@ -7,10 +7,11 @@ DocumentResult carries stay in ``healthchat.domain.errors``.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from healthchat.domain.models import DocumentResult, ErrorInfo, Status
 
@@ -26,10 +27,32 @@ class _Wire(BaseModel):
 # ---- requests ------------------------------------------------------------------------------------
 
 
+# C0/C1 controls and the bidi overrides that can make "gpj.exe" display as "exe.jpg".
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def base_filename(name: str) -> str:
+    """Only the last part of a path ('/' or '\\'), without control characters; 'document' if nothing is left.
+
+    A browser sends a bare name, but another client may send 'C:\\scans\\labs.pdf' or '../../etc/passwd';
+    the name is only shown back, and a directory part there would mislead.
+    """
+    last = re.split(r"[/\\]", _CONTROL.sub("", name))[-1].strip()
+    return last if last not in ("", ".", "..") else "document"
+
+
 class CreateDocumentRequest(_Wire):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    filename: str = Field(min_length=1, max_length=255, description="The file's name, shown back to you.")
+    filename: Annotated[str, AfterValidator(base_filename)] = Field(
+        min_length=1,
+        max_length=255,
+        description=(
+            "The file's name, shown back to you. Only its base name is kept: any directory part (after the "
+            "last / or \\) and control characters are removed, and a name with nothing left becomes "
+            "'document'."
+        ),
+    )
     # A plain string, not a Literal: an unknown type is 415 UNSUPPORTED_TYPE, not a validation error;
     # parameters (``text/plain; charset=utf-8``) are allowed, so the schema lists examples, not an enum.
     content_type: str = Field(

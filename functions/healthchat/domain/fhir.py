@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from healthchat.domain.errors import HealthChatError
+from healthchat.domain.lab_ranges import parse_range
 from healthchat.domain.lab_units import normalize_unit
 from healthchat.domain.models import Condition, DocumentResult, LabResult, Medication
 
@@ -26,6 +27,7 @@ ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+GENDER = "http://hl7.org/fhir/administrative-gender"
 OWNER_SYSTEM = "urn:healthchat:owner"
 DOCUMENT_SYSTEM = "urn:healthchat:document"
 _NAMESPACE = uuid.UUID("5b0c3f2e-9d4c-4b8e-8a8f-6d1f0e0a4c11")
@@ -59,6 +61,10 @@ _UCUM_SAME = frozenset(
     | {"mmol/L", "umol/L", "nmol/L", "pmol/L", "U/L", "mL/min", "s"}
 )
 _NUMBER = re.compile(r"^\s*(<=|>=|<|>)?\s*([-+]?\d+(?:\.\d+)?)\s*$")
+# One sex-specific part of a range text: "women 12.1-15.1", "Male: 13.8-17.2", "F 12-15.5".
+_SEX_PART = re.compile(
+    r"^\s*(?P<sex>women|woman|females?|f|men|man|males?|m)\b\s*[:=]?\s*(?P<range>.+?)\s*$", re.IGNORECASE
+)
 
 
 def to_fhir_bundle(result: DocumentResult) -> dict[str, Any]:
@@ -134,15 +140,43 @@ def _observation(lab: LabResult, subject: dict[str, Any]) -> dict[str, Any]:
         obs["interpretation"] = [{"coding": [{"system": INTERPRETATION, "code": code, "display": display}]}]
     ref = lab.reference_range
     if ref is not None and (ref.low is not None or ref.high is not None or ref.text):
-        rng: dict[str, Any] = {}
-        if ref.low is not None:
-            rng["low"] = _quantity(ref.low, lab.unit)
-        if ref.high is not None:
-            rng["high"] = _quantity(ref.high, lab.unit)
-        if ref.text:
-            rng["text"] = ref.text
-        obs["referenceRange"] = [rng]
+        obs["referenceRange"] = _sex_ranges(ref.text, lab.unit) or [
+            _range(ref.low, ref.high, ref.text, lab.unit)
+        ]
     return obs
+
+
+def _range(low: float | None, high: float | None, text: str | None, unit: str | None) -> dict[str, Any]:
+    rng: dict[str, Any] = {}
+    if low is not None:
+        rng["low"] = _quantity(low, unit)
+    if high is not None:
+        rng["high"] = _quantity(high, unit)
+    if text:
+        rng["text"] = text
+    return rng
+
+
+def _sex_ranges(text: str | None, unit: str | None) -> list[dict[str, Any]] | None:
+    """One referenceRange per sex, each with ``appliesTo``, for 'women 12.1-15.1; men 13.8-17.2'.
+
+    None unless every part names a sex and a numeric range: merging the parts into one low/high would tell a
+    receiving system that a man's 12.5 is normal.
+    """
+    parts = [p for p in re.split(r"[;,]|\n", text or "") if p.strip()]
+    if len(parts) < 2:
+        return None
+    ranges: list[dict[str, Any]] = []
+    for part in parts:
+        m = _SEX_PART.match(part)
+        spec = parse_range(m.group("range")) if m else None
+        if m is None or spec is None or spec.qualitative is not None:
+            return None
+        gender = "female" if m.group("sex").lower().startswith(("w", "f")) else "male"
+        rng = _range(spec.low, spec.high, part.strip(), unit)
+        rng["appliesTo"] = [{"coding": [{"system": GENDER, "code": gender, "display": gender.title()}]}]
+        ranges.append(rng)
+    return ranges
 
 
 def _medication_statement(med: Medication, subject: dict[str, Any]) -> dict[str, Any]:

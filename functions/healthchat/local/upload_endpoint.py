@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from healthchat.domain.models import ErrorInfo, Status
+from healthchat.domain.models import Status
 from healthchat.local.http_event import error_response
 from healthchat.local.jobs import PipelineJobs
 from healthchat.wiring import Services, services
@@ -52,7 +52,7 @@ def handle_upload(request: Request, document_id: str, jobs: PipelineJobs, lock: 
             return refusal
         data = None if (request.content_length or 0) > limit else _read_limited(request, limit)
         if data is None:
-            return _too_large(svc, grant.owner_id, document_id, limit)
+            return _too_large(limit)
         svc.uploads.put(grant.upload_key, data, content_type=grant.content_type)
     trigger = {"owner_id": grant.owner_id, "document_id": document_id, "upload_key": grant.upload_key}
     jobs.submit(trigger)
@@ -64,8 +64,13 @@ def _check_upload_target(svc: Services, owner_id: str, document_id: str, key: st
     record = svc.records.get(owner_id, document_id)
     if record is None:
         return error_response(404, "NOT_FOUND", "No such document.")
-    if record.status != Status.PROCESSING or svc.uploads.size(key) is not None:
+    if svc.uploads.size(key) is not None:
         return error_response(409, "ALREADY_UPLOADED", "This document's file was already uploaded.")
+    if record.status != Status.PROCESSING:
+        # e.g. a document that failed before its file arrived: its link cannot start it again.
+        return error_response(
+            409, "NOT_WAITING_FOR_UPLOAD", "This document no longer waits for a file; add the file again."
+        )
     return None
 
 
@@ -73,21 +78,20 @@ def _json(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
 
-def _too_large(svc: Services, owner_id: str, document_id: str, limit: int) -> Response:
-    """413, and the document FAILED with TOO_LARGE (as RegisterDocument records it), so it does not stay
-    PROCESSING in the user's list."""
-    from healthchat.domain.errors import TooLargeError
-
-    svc.records.update(
-        owner_id,
-        document_id,
-        status=Status.FAILED,
-        error=ErrorInfo(code=TooLargeError.code, message=TooLargeError.default_message),
-    )
-    size = f"{limit / 1048576:.3g} MB" if limit >= 1048576 else f"{limit / 1024:.3g} KB"
-    response = error_response(413, "TOO_LARGE", f"The file is larger than the {size} limit.")
+def _too_large(limit: int) -> Response:
+    """413; the document stays PROCESSING with nothing stored, so a retry of the right size with the same
+    link still works (the link's expiry bounds how long it waits)."""
+    response = error_response(413, "TOO_LARGE", f"The file is larger than the {readable_size(limit)} limit.")
     response.headers["Connection"] = "close"  # the unread rest of the body must not be parsed as a request
     return response
+
+
+def readable_size(n: int) -> str:
+    """'10 bytes', '1 byte', '1.5 KB', '10 MB': at most one decimal, no trailing '.0'."""
+    if n < 1024:
+        return f"{n} byte" if n == 1 else f"{n} bytes"
+    value, unit = (n / 1048576, "MB") if n >= 1048576 else (n / 1024, "KB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def _read_limited(request: Request, limit: int) -> bytes | None:
