@@ -451,6 +451,7 @@
       const item = el("li", { "data-begin": cond.begin_offset, "data-end": cond.end_offset },
         el("strong", { text: cond.name }),
         cond.negated ? el("span", { class: "negated", text: " — not present" }) : null,
+        !cond.negated && cond.history ? el("span", { class: "hint", text: " — in the past" }) : null,
         cond.icd10cm ? el("span", { class: "hint", text: " (ICD-10-CM " + cond.icd10cm + ")" }) : null);
       if (cond.negated) item.classList.add("negated-item");
       list.append(item);

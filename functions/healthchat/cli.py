@@ -219,7 +219,11 @@ def _print_documents(rows: list[dict[str, str]], as_json: bool) -> None:
     if not rows:
         err.print("No documents.")
         return
-    table = Table("id", "file", "status", "added")
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=26)  # the id is what users copy: never cut it
+    table.add_column("file", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("added", no_wrap=True)
     for row in rows:
         # Text, not str: a file name such as "[red]x.pdf" must not be read as markup.
         table.add_row(row["document_id"], Text(row["filename"]), row["status"], row["created_at"][:19])

@@ -58,7 +58,10 @@ def render_result(console: Console, result: DocumentResult) -> None:
     if result.medications:
         parts.append(_medications_table(result))
     if result.conditions:
-        conditions = ", ".join(f"{c.name} (negated)" if c.negated else c.name for c in result.conditions)
+        conditions = ", ".join(
+            f"{c.name} (negated)" if c.negated else f"{c.name} (past)" if c.history else c.name
+            for c in result.conditions
+        )
         parts.append(Text.assemble(("Conditions: ", "bold"), conditions))
     if result.labs:
         parts.append(_labs_table(result))
