@@ -10,7 +10,9 @@ from typing import Any
 # kind: Answer.kind (kind_in: one of several); says: substrings of the answer; cites: substrings some
 # citation's text holds;
 # source: a citation source that must be present; url: every knowledge-base citation has an NIH URL;
-# not_cites: substrings no citation may hold; kb: a word every knowledge-base citation (title or text) holds
+# not_cites: substrings no citation may hold; kb: a word every knowledge-base citation (title or text) holds;
+# kb_title: a word every knowledge-base citation's title holds (the NIH page is about it);
+# not_says: substrings the answer must not hold; once: substrings it holds at most once (no repeated items)
 DOC_QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("doctor_note.txt", "Was my cholesterol high?", {"says": ["LDL", "155 mg/dL", "high"], "cites": ["155"]}),
     (
@@ -80,9 +82,83 @@ DOC_QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
         "Is it safe to play football after a concussion?",
         {"kind_in": ["answered", "no_answer"], "kb": "concussion"},
     ),
+    # new-user walkthrough 2026-11-29 (items 1-5, 11)
+    (
+        "doctor_note.txt",
+        "Did the doctor change any of my medication doses?",
+        {
+            "says": [
+                "Increase metformin to 1000 mg",
+                "Increase lisinopril to 20 mg",
+                "Increase atorvastatin to 40 mg",
+            ],
+            "cites": [
+                "Increase metformin to 1000 mg",
+                "Increase lisinopril to 20 mg",
+                "Increase atorvastatin to 40 mg",
+            ],
+        },
+    ),
+    (
+        "doctor_note.txt",
+        "What should I do next?",
+        {"cites": ["Increase metformin to 1000 mg", "Return in 4 weeks"]},
+    ),
+    (
+        "doctor_note.txt",
+        "When is my next appointment?",
+        {"says": ["Return in 4 weeks"], "cites": ["Return in 4 weeks"]},
+    ),
+    (
+        "lab_report.pdf",
+        "Which of my results are abnormal?",
+        {"says": ["Potassium: 5.4", "LDL Cholesterol: 155", "Hemoglobin A1c: 7.2"], "not_says": ["eGFR"]},
+    ),
+    ("lab_report_scan.png", "Is my thyroid normal?", {"says": ["No: TSH is high", "Free T4"]}),
+    ("", "What causes high potassium?", {"kind_in": ["answered", "no_answer"], "kb_title": "potassium"}),
+    ("", "What are the symptoms of anemia?", {"kind_in": ["answered", "no_answer"], "kb_title": "anemia"}),
+    ("", "How is a brain tumor treated?", {"kind_in": ["answered", "no_answer"], "kb_title": "tumor"}),
+    (
+        "lab_report.pdf",
+        "What is my potassium level and is it too high?",
+        {"says": ["5.4 mmol/L", "high"], "kb_title": "potassium"},
+    ),
+    (
+        "doctor_note.txt",
+        "Should I stop taking aspirin?",
+        {"says": ["talk to your doctor"], "kb_title": "aspirin"},
+    ),
+    ("", "What is a normal A1c?", {"says": ["5.7"], "cites": ["<5.7", "Source:"], "source": "glossary"}),
+    ("", "What are the side effects of lisinopril?", {"kind": "no_answer"}),
+    ("", "What are the symptoms of Parkinson's disease?", {"once": ["tremor, or trembling"]}),
+    ("", "How do I lower my LDL cholesterol?", {"source": "knowledge_base", "once": ["what you eat"]}),
 ]
 
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _text_failure(answer: Any, expect: dict[str, Any]) -> str | None:
+    for s in expect.get("says", []):
+        if s.lower() not in answer.answer.lower():
+            return f"answer lacks {s!r}"
+    for s in expect.get("not_says", []):
+        if s.lower() in answer.answer.lower():
+            return f"answer holds {s!r}"
+    for s in expect.get("once", []):
+        if answer.answer.count(s) > 1:
+            return f"answer repeats {s!r}"
+    return None
+
+
+def _kb_failure(answer: Any, expect: dict[str, Any]) -> str | None:
+    kb = [c for c in answer.citations if c.source == "knowledge_base"]
+    if "kb" in expect and any(expect["kb"].lower() not in f"{c.title} {c.text}".lower() for c in kb):
+        return f"a knowledge-base citation is not about {expect['kb']!r}"
+    if "kb_title" in expect and any(expect["kb_title"].lower() not in (c.title or "").lower() for c in kb):
+        return f"a knowledge-base citation's page is not about {expect['kb_title']!r}"
+    if any(not (c.source_url or "").startswith("http") for c in kb):
+        return "knowledge-base citation without its NIH URL"
+    return None
 
 
 def check_answer(answer: Any, expect: dict[str, Any]) -> str | None:
@@ -91,9 +167,9 @@ def check_answer(answer: Any, expect: dict[str, Any]) -> str | None:
     kinds = expect.get("kind_in", [expect.get("kind", "answered")])
     if answer.kind not in kinds:
         return f"kind {answer.kind}, expected {' or '.join(kinds)}"
-    for s in expect.get("says", []):
-        if s.lower() not in answer.answer.lower():
-            return f"answer lacks {s!r}"
+    failure = _text_failure(answer, expect)
+    if failure:
+        return failure
     texts = [c.text for c in answer.citations]
     for s in expect.get("cites", []):
         if not any(s in t for t in texts):
@@ -101,15 +177,11 @@ def check_answer(answer: Any, expect: dict[str, Any]) -> str | None:
     for s in expect.get("not_cites", []):
         if any(s.lower() in t.lower() for t in texts):
             return f"a citation holds {s!r}"
-    kb_texts = [f"{c.title} {c.text}" for c in answer.citations if c.source == "knowledge_base"]
-    if "kb" in expect and any(expect["kb"].lower() not in t.lower() for t in kb_texts):
-        return f"a knowledge-base citation is not about {expect['kb']!r}"
+    failure = _kb_failure(answer, expect)
+    if failure:
+        return failure
     if "source" in expect and expect["source"] not in {c.source for c in answer.citations}:
         return f"no {expect['source']} citation"
-    if any(
-        c.source == "knowledge_base" and not (c.source_url or "").startswith("http") for c in answer.citations
-    ):
-        return "knowledge-base citation without its NIH URL"
     cited = " ".join(texts)
     stray = [n for n in _NUMBER_RE.findall(re.sub(r"\[\d+\]", "", answer.answer)) if n not in cited]
     if answer.kind == "answered" and stray:

@@ -58,6 +58,8 @@ def lab_verdict(question: str, labs: list[LabResult]) -> str | None:
     if m is None or not labs:
         return None
     asked = _FLAG_OF.get(m.group(1).lower(), m.group(1).lower())
+    if asked == "normal":
+        return _normal_verdict(labs)
     if asked == "abnormal":
         hits = [lab.name for lab in labs if lab.flag in ("high", "low", "abnormal")]
     else:
@@ -68,6 +70,64 @@ def lab_verdict(question: str, labs: list[LabResult]) -> str | None:
     if not known:
         return None
     return f"No: {_join([lab.name for lab in known])} {'is' if len(known) == 1 else 'are'} not {asked}."
+
+
+def _normal_verdict(labs: list[LabResult]) -> str | None:
+    """ "Is my thyroid normal?" looks at every matched lab: one out of range makes the answer "No"."""
+    off = [lab for lab in labs if lab.flag in ("high", "low", "abnormal")]
+    if off:
+        parts = [f"{lab.name} is {'marked abnormal' if lab.flag == 'abnormal' else lab.flag}" for lab in off]
+        return f"No: {_join(parts)} in this document."
+    known = [lab for lab in labs if lab.flag == "normal"]
+    if not known:
+        return None
+    unknown = [lab.name for lab in labs if lab.flag == "unknown"]
+    verb = "is" if len(known) == 1 else "are"
+    lead = f"Yes: {_join([lab.name for lab in known])} {verb} normal in this document."
+    if unknown:
+        lead += f" {_join(unknown)} could not be compared with a range."
+    return lead
+
+
+# a break after a sentence, or before a "- " list item (which keeps its bullet)
+_PIECE_BREAK_RE = re.compile(r"(?<=[.!?:])\s+|\s+(?=-\s)")
+
+
+def _pieces(text: str) -> list[str]:
+    """The sentences and list items of a passage, each as printed."""
+    return [p for p in _PIECE_BREAK_RE.split(text) if p.strip()]
+
+
+def _bare(piece: str) -> str:
+    return " ".join(piece.lstrip("-").split()).rstrip(" .;:").lower()
+
+
+def dedupe_passage(text: str) -> str:
+    """The passage without exact repeats: MedQuAD answers often print a list twice, once as bullets and
+    once run together; a sentence or item equal to an earlier one (or to a run of earlier items joined)
+    is dropped, every kept word is quoted as it is."""
+    pieces = _pieces(_flat(text))
+    bare = [_bare(p) for p in pieces]
+    kept: list[int] = []
+    for i, b in enumerate(bare):
+        if not b or _repeats(b, [bare[j] for j in kept]):
+            continue
+        kept.append(i)
+    return " ".join(pieces[i] for i in kept)
+
+
+def _repeats(piece: str, earlier: list[str]) -> bool:
+    if piece in earlier:
+        return True
+    for start in range(len(earlier)):
+        joined = ""
+        for item in earlier[start:]:
+            joined = f"{joined} {item}".strip()
+            if joined == piece:
+                return True
+            if len(joined) >= len(piece):
+                break
+    return False
 
 
 def _join(names: list[str]) -> str:
@@ -91,7 +151,7 @@ def compose(
         lines += [f'- "{_flat(c.text)}" {cited.mark([c])}' for c in document]
     if knowledge:
         lines.append("From NIH health information:")
-        lines += [f'- "{_flat(c.text)}" {cited.mark([c])}' for c in knowledge]
+        lines += [f'- "{dedupe_passage(c.text)}" {cited.mark([c])}' for c in knowledge]
     if not cited.items:
         text = NO_ANSWER_DOCUMENT if about_document else NO_ANSWER_GENERAL
         return Answer(answer=text, grounded=True, kind="no_answer", notice=NO_MODEL_NOTICE)

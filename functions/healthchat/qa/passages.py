@@ -16,7 +16,7 @@ from healthchat.qa.facts import FRAME_WORDS
 from healthchat.qa.kb import KbHit, KnowledgeBase
 from healthchat.qa.models import Citation
 from healthchat.qa.retrieval import Hit, HybridIndex
-from healthchat.qa.text import document_passages, tokenize
+from healthchat.qa.text import document_passages, tokenize, words
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -185,14 +185,25 @@ def question_focus(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _names_focus(kb: KnowledgeBase, hit: KbHit, focus: list[str]) -> bool:
-    """Whether the window, or the topic and question of its entry, names a focus: short names with their
-    exact case ("eGFR" is not the gene EGFR), longer ones by all their word stems ("brain tumors")."""
+def _names_focus(hit: KbHit, focus: list[str]) -> bool:
+    """Whether the entry is about a focus: its MedQuAD focus or its question names it, short names with
+    their exact case ("eGFR" is not the gene EGFR), longer ones by all their word stems ("brain tumors").
+    A window that only mentions the focus in passing (potassium channels in Isaacs' syndrome) is not."""
     about = f"{hit.entry.focus}. {hit.entry.question}"
-    if any(mentions(hit.text, name) or mentions(about, name) for name in focus):
+    if any(mentions(about, name) for name in focus):
         return True
-    tokens = set(kb.index.tokens[hit.hit.index]) | set(tokenize(about))
+    tokens = set(tokenize(about))
     return any(set(tokenize(name)) <= tokens for name in focus if len(name) > 5 and tokenize(name))
+
+
+def _aspects(text: str) -> set[str]:
+    return {w[:5] for w in tokenize(text)} & _ASPECT_STEMS
+
+
+def _aspect_match(question: str, hit: KbHit) -> bool:
+    """Whether the entry's question asks what the user asks ("treated" ~ "What are the treatments ..."),
+    compared by five-letter stems so the light stemmer's "treat"/"treatment" meet."""
+    return bool(_aspects(question) & _aspects(hit.entry.question))
 
 
 def kb_citations(
@@ -203,10 +214,54 @@ def kb_citations(
     frame word ("What is the dose of metformin ...?" -> a chemotherapy dose) is dropped, not cited."""
     words = set(tokenize(question))
     focus = question_focus(question)
-    wide = terms or focus
-    hits = [h for h in kb.search(question, k=k * 3 if wide else k) if kb_relevant(kb, h, words)]
+    # a wide pool: the entry about the focus may rank below windows that only mention it
+    hits = kb.search(question, k=k * 25)
     if terms is not None:
         hits = [h for h in hits if any(mentions(h.text, t) for t in terms)]
-    if focus:
-        hits = [h for h in hits if _names_focus(kb, h, focus)]
-    return [kb_citation(h) for h in hits[:k]]
+    on_topic = [h for h in hits if _names_focus(h, focus)] if focus else _on_topic(question, hits)
+    if not focus and not on_topic:  # no topic named: the word overlap alone decides
+        return [kb_citation(h) for h in hits if kb_relevant(kb, h, words)][:k]
+    # an entry about the topic that asks what the user asks ("treatments for ...") needs no word overlap
+    asked = [h for h in on_topic if _aspect_match(question, h)]
+    rest = [h for h in on_topic if h not in asked and kb_relevant(kb, h, words)]
+    return [kb_citation(h) for h in (asked + rest)[:k]]
+
+
+# what a question asks about a topic, not the topic ("How is a brain tumor treated?"), as 5-letter stems
+_ASPECT_STEMS = frozenset(
+    words(
+        """sympt sign cause treat risk outlo preve diagn stage resea trial inher compl cure manag type lower
+        reduc many much often get live who"""
+    )
+)
+
+
+def _on_topic(question: str, hits: list[KbHit]) -> list[KbHit]:
+    """With no drug, condition or test named, the hits whose entry's MedQuAD focus or question holds every
+    topic word of the question ("brain tumor" -> "Brain and Spinal Tumors", not "Brain Stem Glioma")."""
+    topic = {w for w in tokenize(question) if w not in FRAME_WORDS and w[:5] not in _ASPECT_STEMS}
+    if not topic:
+        return []
+    return [h for h in hits if topic <= set(tokenize(f"{h.entry.focus}. {h.entry.question}"))]
+
+
+def section_citations(
+    result: DocumentResult, index: HybridIndex, sections: list[str], limit: int = 20
+) -> list[Citation]:
+    """Every passage of the named sections, in section order and then document order (at most ``limit``)."""
+    out: list[Citation] = []
+    for section in sections:
+        for i, meta in enumerate(index.metadata):
+            if meta["section"] != section or len(out) == limit:
+                continue
+            out.append(
+                Citation(
+                    text=index.texts[i],
+                    begin_offset=meta["begin"],
+                    end_offset=meta["end"],
+                    document_id=result.document_id,
+                    source="document",
+                    title=section.title(),
+                )
+            )
+    return out
