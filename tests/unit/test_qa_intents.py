@@ -12,12 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
+from test_qa_service import qa_services
 from typer.testing import CliRunner
 
-from healthchat.config import Settings
 from healthchat.domain.lab_ranges import typical_table
 from healthchat.domain.models import (
-    DocRef,
     DocumentResult,
     LabResult,
     Medication,
@@ -25,7 +24,6 @@ from healthchat.domain.models import (
     SourceInfo,
     Status,
 )
-from healthchat.qa import kb as kb_module
 from healthchat.qa.extractive import compose, dedupe_passage, lab_verdict
 from healthchat.qa.intents import (
     DONT_CHANGE_MEDICINE_LINE,
@@ -39,7 +37,6 @@ from healthchat.qa.kb import build_kb, load_kb
 from healthchat.qa.models import Answer, Citation
 from healthchat.qa.passages import kb_citations
 from healthchat.qa.service import answer_document_question, answer_general_question
-from healthchat.stages.artifacts import write_artifact
 from healthchat.wiring import Services
 
 DOC_ID = "01J0000000000000000000QA02"
@@ -152,13 +149,7 @@ def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def svc(tmp_path: Path, kb_dir: Path) -> Services:
-    kb_module.clear_cache()
-    services = Services(Settings(storage="memory", home=tmp_path, embeddings="none", kb_location=str(kb_dir)))
-    doc = DocRef(owner_id="local-user", document_id=DOC_ID, upload_key="uploads/local-user/x/note.txt")
-    write_artifact(
-        services.data, doc, "extract_text", "plain-text", 0.0, {"text": NOTE, "method": "plain-text"}
-    )
-    return services
+    return qa_services(tmp_path, kb_dir, NOTE, DOC_ID)
 
 
 def _line(start: str) -> tuple[int, int]:

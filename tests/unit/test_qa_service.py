@@ -101,15 +101,20 @@ def kb_dir(
     return out
 
 
-@pytest.fixture
-def svc(tmp_path: Path, kb_dir: Path) -> Services:
+def qa_services(home: Path, kb_dir: Path, note: str, document_id: str) -> Services:
+    """In-memory Services over a built KB, with ``note`` stored as the document's extracted text."""
     kb_module.clear_cache()
-    services = Services(Settings(storage="memory", home=tmp_path, embeddings="none", kb_location=str(kb_dir)))
-    doc = DocRef(owner_id="local-user", document_id=DOC_ID, upload_key="uploads/local-user/x/note.txt")
+    services = Services(Settings(storage="memory", home=home, embeddings="none", kb_location=str(kb_dir)))
+    doc = DocRef(owner_id="local-user", document_id=document_id, upload_key="uploads/local-user/x/note.txt")
     write_artifact(
-        services.data, doc, "extract_text", "plain-text", 0.0, {"text": NOTE, "method": "plain-text"}
+        services.data, doc, "extract_text", "plain-text", 0.0, {"text": note, "method": "plain-text"}
     )
     return services
+
+
+@pytest.fixture
+def svc(tmp_path: Path, kb_dir: Path) -> Services:
+    return qa_services(tmp_path, kb_dir, NOTE, DOC_ID)
 
 
 def _assert_cited_exactly(answer: Answer) -> None:
