@@ -33,7 +33,6 @@ from healthchat.domain.models import (
     SourceInfo,
     Status,
 )
-from healthchat.local.batch import safe_filename
 from healthchat.local.lambda_endpoint import LocalLambdaContext
 from healthchat.qa.models import Answer, Citation
 from healthchat.stages.artifacts import artifact_key, result_key
@@ -787,12 +786,22 @@ def test_swagger_ui_is_served(svc: Services) -> None:
 
 
 @pytest.mark.parametrize(
-    "name",
-    ["labs.pdf", f"{PHI} labs 2024.pdf", "../../etc/passwd", ".hidden", "...", "", "a/b\\c.png", "é.txt"],
+    ("name", "safe"),
+    [
+        ("labs.pdf", "labs.pdf"),
+        (f"{PHI} labs 2024.pdf", "Jane_Doe_labs_2024.pdf"),
+        ("../../etc/passwd", "passwd"),
+        (".hidden", "hidden"),
+        ("...", "document"),
+        ("", "document"),
+        ("a/b\\c.png", "b_c.png"),
+        ("é.txt", "txt"),
+    ],
 )
-def test_upload_keys_follow_the_cli_rule(name: str) -> None:
+def test_upload_keys_follow_the_cli_rule(name: str, safe: str) -> None:
+    # the API and the CLI (local.batch.upload_file) build keys with the one domain.documents.upload_key
     doc_id = "01J9ZC0000000000000000000A"
-    assert service.upload_key("o", doc_id, name) == f"uploads/o/{doc_id}/{safe_filename(name)}"
+    assert service.upload_key("o", doc_id, name) == f"uploads/o/{doc_id}/{safe}"
 
 
 def test_importing_the_api_loads_no_heavy_module() -> None:

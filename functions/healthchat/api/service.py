@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from healthchat.api.models import (
@@ -27,6 +26,7 @@ from healthchat.api.models import (
     TooLarge,
     UnsupportedType,
 )
+from healthchat.domain.documents import upload_key
 from healthchat.domain.models import DocumentRecord, DocumentResult, Status
 
 if TYPE_CHECKING:
@@ -34,15 +34,7 @@ if TYPE_CHECKING:
     from healthchat.wiring import Services
 
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,512}")
-
-
-def upload_key(owner_id: str, document_id: str, filename: str) -> str:
-    """``uploads/{owner}/{document_id}/{safe file name}``: the rule of ``healthchat.local.batch`` (a test
-    holds the two equal; that module drags in the embedded runtime, too heavy for this Lambda)."""
-    safe = _UNSAFE.sub("_", PurePosixPath(filename).name).strip("._") or "document"
-    return f"uploads/{owner_id}/{document_id}/{safe[-200:]}"
 
 
 def media_type(content_type: str) -> str:

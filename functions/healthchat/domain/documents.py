@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from healthchat.domain.errors import (
     CorruptFileError,
@@ -151,3 +152,13 @@ def count_image_frames(data: bytes) -> int:
     except (OSError, ValueError, SyntaxError, EOFError):
         raise CorruptFileError() from None
     return max(frames, 1)
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def upload_key(owner_id: str, document_id: str, filename: str) -> str:
+    """``uploads/{owner}/{document_id}/{safe file name}``: the key of a document's upload, for the CLI, the
+    inbox watcher and the API alike (directory part and unsafe characters removed, <= 200 chars)."""
+    safe = _UNSAFE_NAME.sub("_", PurePosixPath(filename).name).strip("._") or "document"
+    return f"uploads/{owner_id}/{document_id}/{safe[-200:]}"

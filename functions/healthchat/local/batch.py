@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -12,17 +11,11 @@ from typing import Any
 
 from ulid import ULID
 
+from healthchat.domain.documents import upload_key
 from healthchat.domain.models import DocumentResult, Status
 from healthchat.local.runtime import EmbeddedRuntime
 from healthchat.stages.publish import failed_result
 from healthchat.wiring import Services
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_filename(name: str) -> str:
-    cleaned = _UNSAFE.sub("_", Path(name).name).strip("._") or "document"
-    return cleaned[-200:]
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -43,7 +36,7 @@ def upload_file(svc: Services, path: Path, owner_id: str) -> dict[str, Any]:
     TOO_LARGE without this process reading gigabytes into memory (the original stays on disk).
     """
     document_id = str(ULID())
-    key = f"uploads/{owner_id}/{document_id}/{safe_filename(path.name)}"
+    key = upload_key(owner_id, document_id, path.name)
     limit = svc.settings.max_bytes
     with path.open("rb") as handle:
         data = handle.read(limit + 1)
