@@ -201,10 +201,10 @@ def fhir_bundle(svc: Services, owner_id: str, document_id: str) -> dict[str, Any
 @cache
 def _glossary_index() -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
     """Lower-cased term -> its entries as (term, plain, sense meanings), built once per process."""
-    from healthchat.adapters.local.glossary_data import load_glossary
+    from healthchat.adapters.local.glossary_data import glossary
 
     index: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
-    for entry in load_glossary():
+    for entry in glossary():
         senses = tuple(sense.plain for sense in entry.senses)
         index.setdefault(entry.term.lower(), []).append((entry.term, entry.plain, senses))
     return index

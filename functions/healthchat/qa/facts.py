@@ -253,11 +253,11 @@ def blood_pressure_facts(result: DocumentResult, text: str) -> list[Fact]:
 # ---- glossary ---------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def _glossary() -> tuple[Any, ...]:
-    from healthchat.adapters.local.glossary_data import load_glossary
+    """The process-wide glossary (parsed once, shared with the safety screen and the simplifier)."""
+    from healthchat.adapters.local.glossary_data import glossary
 
-    return load_glossary()
+    return glossary()
 
 
 def glossary_facts(question: str, limit: int = 3) -> list[Fact]:
