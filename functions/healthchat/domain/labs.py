@@ -121,6 +121,13 @@ def _table() -> dict[str, LabTest]:
     return by_alias
 
 
+@lru_cache(maxsize=1)
+def lab_test_names() -> tuple[str, ...]:
+    """Every known test's name and aliases, in the table's order, each once."""
+    tests = dict.fromkeys(_table().values())  # one entry per test, first-seen order
+    return tuple(dict.fromkeys(a for t in tests for a in (t.name, *t.aliases)))
+
+
 def lookup_test(name: str) -> LabTest | None:
     """The known lab test a printed name (or alias, or common OCR misreading) refers to."""
     return _table().get(_norm(name))
@@ -197,7 +204,7 @@ def find_lab_rows(text: str) -> list[LabMention]:
 
 @lru_cache(maxsize=1)
 def _prose_re() -> re.Pattern[str]:
-    aliases = sorted({a for t in _table().values() for a in (t.name, *t.aliases) if len(a) >= 3}, key=len)
+    aliases = sorted({a for a in lab_test_names() if len(a) >= 3}, key=len)
     names = "|".join(re.escape(a) for a in reversed(aliases))
     return re.compile(
         rf"\b(?P<name>{names})\b(?:\s+(?:level|result|value))?"

@@ -142,12 +142,9 @@ def mentions(text: str, term: str) -> bool:
 @lru_cache(maxsize=1)
 def _lab_phrases() -> tuple[tuple[str, bool], ...]:
     """Lab test names and aliases as (phrase, exact case); short ones ("BUN") match case-sensitively."""
-    out = []
-    for test in data_json("lab_tests.json")["tests"]:
-        for name in (test["name"], *test.get("aliases", ())):
-            if len(name) >= 3:
-                out.append((name, len(name) <= 5))
-    return tuple(out)
+    from healthchat.domain.labs import lab_test_names
+
+    return tuple((name, len(name) <= 5) for name in lab_test_names() if len(name) >= 3)
 
 
 @lru_cache(maxsize=1)

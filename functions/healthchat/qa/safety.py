@@ -198,15 +198,14 @@ def health_vocabulary() -> frozenset[str]:
     drug names. Built on first use (~0.1 s) from tables HealthChat ships, then cached."""
     from healthchat.adapters.local.drug_lexicon import drug_terms
     from healthchat.adapters.local.glossary_data import glossary
-    from healthchat.data_files import data_json
+    from healthchat.domain.labs import lab_test_names
 
     vocab = set(tokenize(" ".join(COMMON_HEALTH_WORDS)))
     for entry in glossary():
         terms = tokenize(entry.term)
         vocab.update(w for w in terms if len(w) > 3 and (len(terms) == 1 or len(w) > 5))
-    for test in data_json("lab_tests.json")["tests"]:
-        for name in (test["name"], *test.get("aliases", ())):
-            vocab.update(w for w in tokenize(name) if len(w) > 3 and not w.isdigit())
+    for name in lab_test_names():
+        vocab.update(w for w in tokenize(name) if len(w) > 3 and not w.isdigit())
     vocab.update(t.phrase for t in drug_terms() if len(t.phrase) > 4 and t.phrase.isalpha())
     return frozenset(vocab)
 
