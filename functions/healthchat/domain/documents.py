@@ -162,3 +162,14 @@ def upload_key(owner_id: str, document_id: str, filename: str) -> str:
     inbox watcher and the API alike (directory part and unsafe characters removed, <= 200 chars)."""
     safe = _UNSAFE_NAME.sub("_", PurePosixPath(filename).name).strip("._") or "document"
     return f"uploads/{owner_id}/{document_id}/{safe[-200:]}"
+
+
+def check_upload_grant(
+    owner_id: str, document_id: str, key: str, max_bytes: int, declared_bytes: int | None
+) -> None:
+    """What every ``UploadUrls`` adapter checks before granting an upload: the key is this document's
+    upload key and a declared size lies within the limit (``ValueError`` otherwise)."""
+    if not key.startswith(f"uploads/{owner_id}/{document_id}/"):
+        raise ValueError("An upload key must sit under uploads/{owner}/{document_id}/.")
+    if declared_bytes is not None and not 0 < declared_bytes <= max_bytes:
+        raise ValueError("The declared size must be between 1 byte and the size limit.")

@@ -16,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from healthchat.adapters.memory.blob import check_key
+from healthchat.domain.documents import check_upload_grant
 from healthchat.ports import UploadTicket
 
 if TYPE_CHECKING:
@@ -82,10 +83,7 @@ class S3UploadUrls:
     ) -> UploadTicket:
         """A presigned PUT; ``declared_bytes`` (the size the client declared, at most ``max_bytes``)
         is signed as ``Content-Length``, so S3 accepts a body of exactly that size only."""
-        if not key.startswith(f"uploads/{owner_id}/{document_id}/"):
-            raise ValueError("An upload key must sit under uploads/{owner}/{document_id}/.")
-        if declared_bytes is not None and not 0 < declared_bytes <= max_bytes:
-            raise ValueError("The declared size must be between 1 byte and the size limit.")
+        check_upload_grant(owner_id, document_id, key, max_bytes, declared_bytes)
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": check_key(key),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from healthchat.adapters.memory.blob import check_key
+from healthchat.domain.documents import check_upload_grant
 from healthchat.ports import UploadTicket
 
 _VERSION = "v1"
@@ -134,10 +135,7 @@ class LocalUploadUrls:
     ) -> UploadTicket:
         """A signed local URL; with ``declared_bytes`` the upload may be at most that size (the
         server answers 413 past it), the local counterpart of S3's signed Content-Length."""
-        if not key.startswith(f"uploads/{owner_id}/{document_id}/"):
-            raise ValueError("An upload key must sit under uploads/{owner}/{document_id}/.")
-        if declared_bytes is not None and not 0 < declared_bytes <= max_bytes:
-            raise ValueError("The declared size must be between 1 byte and the size limit.")
+        check_upload_grant(owner_id, document_id, key, max_bytes, declared_bytes)
         check_key(key)
         claims = {
             "o": owner_id,
