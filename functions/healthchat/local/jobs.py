@@ -106,8 +106,9 @@ class PipelineJobs:
                 return
             try:
                 arn = self._runtime.start(trigger)
-            except Exception:  # noqa: BLE001 - one bad start must not stop the worker; no PHI logged
-                logger.exception("could not start a pipeline execution")
+            except Exception as exc:  # noqa: BLE001 - one bad start must not stop the worker
+                # the type only: an exception's message or traceback may quote document data
+                logger.error("could not start a pipeline execution (%s)", type(exc).__name__)
                 self._mark_failed(trigger)
                 self._notify()
                 continue
@@ -117,8 +118,8 @@ class PipelineJobs:
         for arn, trigger in list(self._running.items()):
             try:
                 outcome = self._runtime.poll(arn)
-            except Exception:  # noqa: BLE001
-                logger.exception("could not poll a pipeline execution")
+            except Exception as exc:  # noqa: BLE001
+                logger.error("could not poll a pipeline execution (%s)", type(exc).__name__)
                 outcome = ExecutionOutcome(arn, "FAILED", None)
             if outcome is None:
                 continue
@@ -140,8 +141,8 @@ class PipelineJobs:
                     status=Status.FAILED,
                     error=ErrorInfo(code="INTERNAL", message="Processing stopped unexpectedly."),
                 )
-        except Exception:  # noqa: BLE001
-            logger.exception("could not record a failed pipeline execution")
+        except Exception as exc:  # noqa: BLE001
+            logger.error("could not record a failed pipeline execution (%s)", type(exc).__name__)
 
     def _notify(self) -> None:
         with self._idle:

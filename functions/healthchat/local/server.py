@@ -277,8 +277,9 @@ class LocalServer:
                 )
             else:
                 response = self._dispatch(request)
-        except Exception:  # noqa: BLE001 - any failure is a PHI-free 500, never a traceback page
-            logger.exception("request failed")
+        except Exception as exc:  # noqa: BLE001 - any failure is a PHI-free 500, never a traceback page
+            # the type only: an exception's message or traceback may quote document data
+            logger.error("request failed (%s)", type(exc).__name__)
             response = error_response(500, "INTERNAL", "Something went wrong on the server.")
         secure(request, response, self.web_root, API_PREFIXES)
         return response(environ, start_response)
